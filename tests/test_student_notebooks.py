@@ -1,0 +1,44 @@
+"""Every student notebook runs top to bottom, and fails only where a stub waits for the student.
+
+Each notebook in notebooks/ is executed once with errors allowed. Every check cell must fail with the framework's
+"not implemented yet" message, and every other error must be a stub's NotImplementedError: anything else (a
+NameError from a cell that needed the student's answer, say) means the student version is broken.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbclient
+import pytest
+
+from course_utils import notebook_contract as contract
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _errors(cell) -> list:
+    return [output for output in cell.get("outputs", []) if output.output_type == "error"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_student_notebook_fails_only_in_stubs(path):
+    notebook = contract.read_notebook(path)
+    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                                     record_timing=False, resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    checks = 0
+    for index, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+        errors = _errors(cell)
+        where = f"{path.name} code cell {index} ({cell.get('id')})"
+        if contract.role(cell) == "check":
+            checks += 1
+            assert len(errors) == 1, f"{where}: a check cell must fail on the stub, outputs: {cell.outputs}"
+            assert errors[0].ename == "CheckFailed" and "not implemented yet" in errors[0].evalue, \
+                f"{where}: the check did not detect the stub: {errors[0].ename}: {errors[0].evalue}"
+            continue
+        for error in errors:
+            assert error.ename == "NotImplementedError" and "replace this line with your code" in error.evalue, \
+                f"{where} raised {error.ename}: {error.evalue}; only a stub's NotImplementedError is allowed"
+    assert checks == len(contract.exercises(notebook)) > 0
