@@ -1,0 +1,164 @@
+"""An interactive widget: change one layer's kernel, stride and dilation and watch the field growth curves move.
+
+Only the part of the ipywidgets API shared by 7.7 (Colab) and 8 is used: ``Dropdown``, ``IntSlider``, ``HTML``,
+``VBox``, ``HBox`` and ``observe``. The figure is drawn without pyplot and shown as a PNG inside an ``HTML`` widget,
+next to a one-line text summary, so the widget works (and can be tested) without a notebook front end.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import html
+import io
+from typing import Mapping, Sequence
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+from torch import nn
+
+from course_utils.receptive_field import ReceptiveField, receptive_field
+from course_utils.rf_plot import plot_growth
+
+__all__ = ["EDITABLE_LAYERS", "growth_widget", "with_layer_geometry"]
+
+#: The layer types the widget can edit.
+EDITABLE_LAYERS = (nn.Conv3d, nn.MaxPool3d, nn.AvgPool3d)
+
+
+def with_layer_geometry(net: nn.Sequential, name: str, *, kernel: tuple[int, int, int],
+                        stride: tuple[int, int, int], dilation: tuple[int, int, int]) -> nn.Sequential:
+    """Return a copy of ``net`` whose layer ``name`` gets a new kernel, stride and dilation (padding ``k // 2``-like).
+
+    Args:
+        net: an ``nn.Sequential`` whose top-level layer ``name`` is a ``Conv3d``, ``MaxPool3d`` or ``AvgPool3d``.
+        name: the layer's name in ``net``.
+        kernel, stride, dilation: ``(t, h, w)`` ints >= 1; ``AvgPool3d`` takes dilation 1 only.
+
+    Returns:
+        The new network (weights of a replaced convolution are freshly initialised: only geometry matters here).
+    """
+    layers = dict(net.named_children())
+    if name not in layers or not isinstance(layers[name], EDITABLE_LAYERS):
+        editable = [n for n, layer in layers.items() if isinstance(layer, EDITABLE_LAYERS)]
+        raise ValueError(f"name must be one of the editable layers {editable}, got {name!r}")
+    for label, values in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+        if len(values) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
+            raise ValueError(f"{label} must be three ints >= 1 (t, h, w), got {values!r}")
+    old = layers[name]
+    if isinstance(old, nn.Conv3d):
+        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+        new: nn.Module = nn.Conv3d(old.in_channels, old.out_channels, kernel, stride=stride, padding=padding,
+                                   dilation=dilation)
+    elif isinstance(old, nn.MaxPool3d):
+        new = nn.MaxPool3d(kernel, stride=stride, padding=tuple(k // 2 if p else 0 for k, p in
+                                                                zip(kernel, _triple(old.padding))), dilation=dilation)
+    else:
+        if dilation != (1, 1, 1):
+            raise ValueError(f"layer {name!r} is an AvgPool3d, which has no dilation; got dilation {dilation}")
+        new = nn.AvgPool3d(kernel, stride=stride)
+    result = copy.deepcopy(net)
+    setattr(result, name, new)
+    return result
+
+
+def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[int]) -> widgets.VBox:
+    """Build the widget: pick a design and one of its layers, set the layer's kernel, stride and dilation.
+
+    Args:
+        designs: design name -> ``nn.Sequential`` of 3D layers (e.g. from :mod:`course_utils.rf_designs`); they are
+            not modified.
+        input_shape: ``(C, T, H, W)`` of one input clip.
+
+    Returns:
+        A ``VBox``: controls, a text line (``HTML``) with the edited design's final field, and the growth curves of
+        all designs (``HTML`` holding a PNG), redrawn on every change. Its ``.children[1]`` and ``.children[2]`` are
+        the text line and the image.
+    """
+    if not designs:
+        raise ValueError("designs must name at least one network")
+    original = {name: receptive_field(net, input_shape) for name, net in designs.items()}  # validates all
+    for name, net in designs.items():
+        if not isinstance(net, nn.Sequential) or not any(isinstance(c, EDITABLE_LAYERS) for c in net.children()):
+            raise ValueError(f"design {name!r} must be an nn.Sequential with a top-level Conv3d, MaxPool3d or "
+                             f"AvgPool3d layer to edit")
+    style = {"description_width": "70px"}
+    design = widgets.Dropdown(options=list(designs), description="design", style=style)
+    layer = widgets.Dropdown(description="layer", style=style)
+    sliders = {key: widgets.IntSlider(min=1, max=high, description=key, style=style, continuous_update=False)
+               for key, high in (("kernel t", 7), ("kernel hw", 7), ("stride t", 4), ("stride hw", 4),
+                                 ("dilation t", 4), ("dilation hw", 4))}
+    text = widgets.HTML()
+    image = widgets.HTML()
+    busy = {"syncing": False}
+
+    def layer_options(net: nn.Sequential) -> list[str]:
+        return [n for n, child in net.named_children() if isinstance(child, EDITABLE_LAYERS)]
+
+    def load_layer(*_: object) -> None:
+        if busy["syncing"]:
+            return
+        child = getattr(designs[design.value], layer.value)
+        busy["syncing"] = True
+        for prefix, values in (("kernel", child.kernel_size), ("stride", child.stride),
+                               ("dilation", getattr(child, "dilation", 1))):
+            t, h, _w = _triple(values)
+            sliders[f"{prefix} t"].value, sliders[f"{prefix} hw"].value = t, h
+        avg = isinstance(child, nn.AvgPool3d)
+        sliders["dilation t"].disabled = sliders["dilation hw"].disabled = avg
+        busy["syncing"] = False
+        redraw()
+
+    def load_design(*_: object) -> None:
+        busy["syncing"] = True
+        options = layer_options(designs[design.value])
+        layer.options = options
+        layer.value = options[0]
+        busy["syncing"] = False
+        load_layer()
+
+    def redraw(*_: object) -> None:
+        if busy["syncing"]:
+            return
+        value = {key: slider.value for key, slider in sliders.items()}
+        geometry = {p: (value[f"{p} t"], value[f"{p} hw"], value[f"{p} hw"]) for p in ("kernel", "stride", "dilation")}
+        fields = dict(original)
+        try:
+            edited = with_layer_geometry(designs[design.value], layer.value, **geometry)
+            fields[f"{design.value} (edited)"] = receptive_field(edited, input_shape)
+        except ValueError as error:
+            text.value = f"<b>{html.escape(layer.value)}</b>: this setting does not work: {html.escape(str(error))}"
+            return
+        final = _before_global_pool(fields[f"{design.value} (edited)"])
+        text.value = (f"{html.escape(design.value)}, {html.escape(layer.value)}: kernel {geometry['kernel']}, "
+                      f"stride {geometry['stride']}, dilation {geometry['dilation']} &rarr; field before global "
+                      f"pooling {'x'.join(map(str, final))} (t x h x w)")
+        image.value = _figure_html(fields)
+
+    design.observe(load_design, names="value")
+    layer.observe(load_layer, names="value")
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    load_design()
+    keys = list(sliders)
+    controls = widgets.HBox([widgets.VBox([design, layer]), widgets.VBox([sliders[k] for k in keys[0::2]]),
+                             widgets.VBox([sliders[k] for k in keys[1::2]])])
+    return widgets.VBox([controls, text, image])
+
+
+def _before_global_pool(field: ReceptiveField) -> tuple[int, ...]:
+    rows = [row for row in field.layers if not row.kind.startswith("Adaptive")]
+    return rows[-1].size if rows else (1,) * len(field.size)
+
+
+def _figure_html(fields: Mapping[str, ReceptiveField]) -> str:
+    figure = Figure(figsize=(10, 3.6), layout="constrained")
+    plot_growth(fields, axes=figure.subplots(1, 2))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{encoded}" alt="receptive field growth curves"/>'
+
+
+def _triple(value: int | Sequence[int]) -> tuple[int, int, int]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value, value)
