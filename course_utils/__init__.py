@@ -1,6 +1,22 @@
-"""course_utils: the shared package of the hands-on video understanding course."""
+"""course_utils: the shared package of the hands-on video understanding course.
+
+Importing it does no work: no seeding, no plotting settings, no downloads. The modules, one per concern:
+``device``, ``data``, ``video_io``, ``plot``, ``sampling``, ``receptive_field``, ``checks`` (exercise checks),
+``authoring`` (solutions -> student notebooks).
+"""
 
 from course_utils.checks import CheckFailed, check
+from course_utils.data import CLASS_GROUPS, CLASS_NAMES, SyntheticVideos, group_accuracy, make_videos, video_to_tensor
 from course_utils.device import get_device, seed_everything
+from course_utils.plot import animate_video, plot_frames, plot_sampling_timeline
+from course_utils.receptive_field import ReceptiveField, ReceptiveFieldError, receptive_field
+from course_utils.rf_empirical import empirical_receptive_field
+from course_utils.sampling import sample_clips, segment_bounds
+from course_utils.video_io import VideoFolder, VideoInfo, read_video, video_info, write_video
 
-__all__ = ["CheckFailed", "check", "get_device", "seed_everything"]
+__all__ = [
+    "CLASS_GROUPS", "CLASS_NAMES", "CheckFailed", "ReceptiveField", "ReceptiveFieldError", "SyntheticVideos",
+    "VideoFolder", "VideoInfo", "animate_video", "check", "empirical_receptive_field", "get_device",
+    "group_accuracy", "make_videos", "plot_frames", "plot_sampling_timeline", "read_video", "receptive_field",
+    "sample_clips", "seed_everything", "segment_bounds", "video_info", "video_to_tensor", "write_video",
+]
