@@ -1,0 +1,321 @@
+"""The checkers of notebook 03 accept student-style solutions and reject deliberately wrong versions.
+
+The wrong versions are student_mistakes.md section B, exercise 3 (numbers in the ids), plus others.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils import inflation
+from course_utils.checks import CheckFailed, check
+from course_utils.fixed_point import boring_video
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny float64 ops are far slower with 2 threads on a loaded machine: use one, then restore."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# ------------------------------------------------------------------------------------------- 03.inflate_conv
+def inflate_conv_variant(conv2d, time_kernel, *, divisor="kt", axis_last=False, bias_div=False, view=False,
+                         in_place=False, time_padding="half", padding_mode="zeros", stride="spatial",
+                         dilation=True, groups=True, padding=True, init="mean", same_dtype=True):
+    """A student-style inflate_conv; the default keywords give the solution, each other value one mistake."""
+    kt = time_kernel
+    kh, kw = conv2d.kernel_size
+    w2 = conv2d.weight.data
+    div = {"kt": kt, "kt_kh_kw": kt * kh * kw, "in_channels": conv2d.in_channels, "sqrt": kt ** 0.5, "none": 1}
+    pad_t = {"half": kt // 2, "zero": 0, "kt": kt, "one": 1}[time_padding]
+    kernel = (kh, kw, kt) if axis_last else (kt, kh, kw)
+    strides = {"spatial": (1, *conv2d.stride), "all": (conv2d.stride[0],) * 3, "none": (1, 1, 1)}[stride]
+    spatial_padding = tuple(conv2d.padding) if padding else (0, 0)
+    padding3 = (*spatial_padding, pad_t) if axis_last else (pad_t, *spatial_padding)
+    conv3d = nn.Conv3d(conv2d.in_channels, conv2d.out_channels, kernel, stride=strides, padding=padding3,
+                       dilation=(1, *conv2d.dilation) if dilation else 1,
+                       groups=conv2d.groups if groups else 1, bias=conv2d.bias is not None,
+                       padding_mode=padding_mode,
+                       dtype=w2.dtype if same_dtype else torch.float32)
+    if in_place:
+        weight = w2.div_(div[divisor]).unsqueeze(2).expand(-1, -1, kt, -1, -1)
+    elif axis_last:
+        weight = w2.unsqueeze(-1).repeat(1, 1, 1, 1, kt) / div[divisor]
+    elif init == "center":
+        weight = torch.zeros_like(conv3d.weight)
+        weight[:, :, kt // 2] = w2
+    else:
+        weight = w2.unsqueeze(2).repeat(1, 1, kt, 1, 1) / div[divisor]
+    if view:
+        conv3d.weight = nn.Parameter((w2 / div[divisor]).unsqueeze(2).expand(-1, -1, kt, -1, -1))
+    else:
+        with torch.no_grad():
+            conv3d.weight.copy_(weight)
+    if conv2d.bias is not None:
+        with torch.no_grad():
+            conv3d.bias.copy_(conv2d.bias / (kt if bias_div else 1))
+    return conv3d
+
+
+def test_inflate_conv_accepts_the_solution_and_the_course_version(capsys):
+    check("03.inflate_conv", inflate_conv_variant)
+    check("03.inflate_conv", inflation.inflate_conv)
+    assert capsys.readouterr().out == "✔ 03.inflate_conv: 7/7 checks passed\n" * 2
+
+
+WRONG_CONVS = {
+    "32_forgot_divide_by_kt": dict(divisor="none"),
+    "33_divide_by_kt_kh_kw": dict(divisor="kt_kh_kw"),
+    "33_divide_by_in_channels": dict(divisor="in_channels"),
+    "33_divide_by_sqrt_kt": dict(divisor="sqrt"),
+    "34_time_axis_last": dict(axis_last=True),
+    "36_bias_divided_by_kt": dict(bias_div=True),
+    "expand_view_shares_slices": dict(view=True),
+    "in_place_division_changes_the_2d_layer": dict(in_place=True),
+    "no_time_padding": dict(time_padding="zero"),
+    "time_padding_kt": dict(time_padding="kt"),
+    "time_padding_always_one": dict(time_padding="one"),
+    "replicate_padding_everywhere": dict(padding_mode="replicate"),
+    "stride_applied_to_time": dict(stride="all"),
+    "stride_forgotten": dict(stride="none"),
+    "dilation_forgotten": dict(dilation=False),
+    "spatial_padding_forgotten": dict(padding=False),
+    "center_init_instead_of_mean": dict(init="center"),
+    "float32_weights": dict(same_dtype=False),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG_CONVS))
+def test_inflate_conv_rejects(mistake, capsys):
+    options = WRONG_CONVS[mistake]
+
+    def wrong(conv2d, time_kernel):
+        return inflate_conv_variant(conv2d, time_kernel, **options)
+
+    with pytest.raises(CheckFailed):
+        check("03.inflate_conv", wrong)
+    assert capsys.readouterr().out == ""
+
+
+def test_inflate_conv_rejects_groups_forgotten():
+    def wrong(conv2d, time_kernel):
+        if conv2d.groups == 1:
+            return inflate_conv_variant(conv2d, time_kernel)
+        # a student who ignores groups builds a dense kernel and fills it from the grouped one: channels mix
+        conv3d = nn.Conv3d(conv2d.in_channels, conv2d.out_channels, (time_kernel, *conv2d.kernel_size),
+                           stride=(1, *conv2d.stride), padding=(time_kernel // 2, *conv2d.padding),
+                           dilation=(1, *conv2d.dilation), dtype=conv2d.weight.dtype)
+        with torch.no_grad():
+            w = conv2d.weight.unsqueeze(2).repeat(1, 1, time_kernel, 1, 1) / time_kernel  # (O, C/g, Kt, kh, kw)
+            conv3d.weight.copy_(w.repeat(1, conv2d.groups, 1, 1, 1))  # (O, C, Kt, kh, kw)
+            conv3d.bias.copy_(conv2d.bias)
+        return conv3d
+
+    with pytest.raises(CheckFailed, match="groups"):
+        check("03.inflate_conv", wrong)
+
+
+def test_inflate_conv_failure_messages_name_the_mistake():
+    with pytest.raises(CheckFailed, match="divide by Kt"):
+        check("03.inflate_conv", lambda c, kt: inflate_conv_variant(c, kt, divisor="none"))
+    with pytest.raises(CheckFailed, match="do not divide it by Kt"):
+        check("03.inflate_conv", lambda c, kt: inflate_conv_variant(c, kt, bias_div=True))
+    with pytest.raises(CheckFailed, match="expand"):
+        check("03.inflate_conv", lambda c, kt: inflate_conv_variant(c, kt, view=True))
+
+
+def test_inflate_conv_stub_is_not_implemented():
+    def stub(conv2d, time_kernel):
+        raise NotImplementedError("exercise 03.inflate_conv")
+
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        check("03.inflate_conv", stub)
+
+
+# ------------------------------------------------------------------------------------------ 03.inflate_model
+def inflate_bn_variant(bn2d, *, stats=True, options=True, counter=True, fresh=False):
+    """A student-style BatchNorm inflation; the defaults copy everything."""
+    kwargs = dict(eps=bn2d.eps, momentum=bn2d.momentum, affine=bn2d.affine,
+                  track_running_stats=bn2d.track_running_stats) if options else {}
+    bn3d = nn.BatchNorm3d(bn2d.num_features, dtype=torch.float64, **kwargs)
+    if fresh:
+        return bn3d
+    with torch.no_grad():
+        if bn2d.affine and bn3d.affine:
+            bn3d.weight.copy_(bn2d.weight)
+            bn3d.bias.copy_(bn2d.bias)
+        if stats and bn2d.track_running_stats and bn3d.track_running_stats:
+            bn3d.running_mean.copy_(bn2d.running_mean)
+            bn3d.running_var.copy_(bn2d.running_var)
+            if counter:
+                bn3d.num_batches_tracked.copy_(bn2d.num_batches_tracked)
+    return bn3d
+
+
+def inflate_model_variant(model2d, *, time_kernel=3, time_padding_mode="zeros", deep_copy=True, recurse=True,
+                          pools=True, bn=None, callable_ok=True, pass_mode=True, head="keep"):
+    """A student-style inflate_model; the default keywords give the solution, each other value one mistake."""
+    bn = bn or {}
+    model = copy.deepcopy(model2d) if deep_copy else model2d
+
+    def kernel(name, layer):
+        if not callable(time_kernel):
+            return time_kernel
+        return time_kernel(name, layer) if callable_ok else time_kernel(layer, name)
+
+    def walk(module, prefix):
+        for child_name, child in list(module.named_children()):
+            name = f"{prefix}.{child_name}" if prefix else child_name
+            if isinstance(child, nn.Conv2d):
+                mode = time_padding_mode if pass_mode else "zeros"
+                new = inflation.inflate_conv(child, kernel(name, child), time_padding_mode=mode)
+            elif isinstance(child, nn.BatchNorm2d):
+                new = inflate_bn_variant(child, **bn)
+            elif pools and isinstance(child, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)):
+                new = inflation.inflate_pool(child)
+            elif isinstance(child, nn.Linear) and head == "fresh":
+                new = nn.Linear(child.in_features, child.out_features, dtype=torch.float64)
+            else:
+                if recurse:
+                    walk(child, name)
+                continue
+            setattr(module, child_name, new)
+
+    walk(model, "")
+    return model
+
+
+def test_inflate_model_accepts_the_solution_and_the_course_version(capsys):
+    check("03.inflate_model", inflate_model_variant)
+    check("03.inflate_model", inflation.inflate_model)
+    assert capsys.readouterr().out == "✔ 03.inflate_model: 8/8 checks passed\n" * 2
+
+
+WRONG_MODELS = {
+    "no_deep_copy_changes_the_2d_model": dict(deep_copy=False),
+    "top_level_only": dict(recurse=False),
+    "pooling_left_2d": dict(pools=False),
+    "37_bn_without_running_stats": dict(bn=dict(stats=False)),
+    "37_bn_reinitialised": dict(bn=dict(fresh=True)),
+    "bn_without_eps_and_momentum": dict(bn=dict(options=False)),
+    "bn_without_num_batches_tracked": dict(bn=dict(counter=False)),
+    "time_kernel_function_called_with_swapped_arguments": dict(callable_ok=False),
+    "time_padding_mode_ignored": dict(pass_mode=False),
+    "head_reinitialised": dict(head="fresh"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG_MODELS))
+def test_inflate_model_rejects(mistake, capsys):
+    options = WRONG_MODELS[mistake]
+
+    def wrong(model2d, *, time_kernel=3, time_padding_mode="zeros"):
+        return inflate_model_variant(model2d, time_kernel=time_kernel, time_padding_mode=time_padding_mode,
+                                     **options)
+
+    with pytest.raises(CheckFailed):
+        check("03.inflate_model", wrong)
+    assert capsys.readouterr().out == ""
+
+
+def test_inflate_model_rejects_replicate_by_default():
+    def wrong(model2d, *, time_kernel=3, time_padding_mode="replicate"):
+        return inflate_model_variant(model2d, time_kernel=time_kernel, time_padding_mode=time_padding_mode)
+
+    with pytest.raises(CheckFailed, match="default"):
+        check("03.inflate_model", wrong)
+
+
+def test_inflate_model_rejects_a_callable_time_kernel_that_is_ignored():
+    def wrong(model2d, *, time_kernel=3, time_padding_mode="zeros"):
+        kt = 3 if callable(time_kernel) else time_kernel
+        return inflate_model_variant(model2d, time_kernel=kt, time_padding_mode=time_padding_mode)
+
+    with pytest.raises(CheckFailed, match="time_kernel"):
+        check("03.inflate_model", wrong)
+
+
+def test_inflate_model_bn_message_mentions_running_statistics():
+    def wrong(model2d, *, time_kernel=3, time_padding_mode="zeros"):
+        return inflate_model_variant(model2d, time_kernel=time_kernel, time_padding_mode=time_padding_mode,
+                                     bn=dict(stats=False))
+
+    with pytest.raises(CheckFailed, match="running statistics"):
+        check("03.inflate_model", wrong)
+
+
+# ------------------------------------------------------------------------------------- 03.boring_video_check
+def boring_video_check_variant(model2d, model3d, images, num_frames, *, eval_mode=True, reduce="max",
+                               frames="all", first_video=False, signed=False, average_frames=False, as_float=True,
+                               wrong_frames=False):
+    """A student-style boring_video_check; the default keywords give the solution, each other value one mistake."""
+    if eval_mode:
+        model2d.eval()
+        model3d.eval()
+    with torch.no_grad():
+        out2 = model2d(images)
+        out3 = model3d(boring_video(images, num_frames + 1 if wrong_frames else num_frames))
+    if out3.dim() == out2.dim() + 1:
+        if average_frames:
+            out3 = out3.mean(2)
+        else:
+            out2 = out2.unsqueeze(2)
+            if frames == "border":
+                out3 = out3[:, :, [0, -1]]
+            elif frames == "interior":
+                out3 = out3[:, :, 1:-1]
+    diff = out3 - out2
+    if first_video:
+        diff = diff[:1]
+    if not signed:
+        diff = diff.abs()
+    value = diff.max() if reduce == "max" else diff.mean()
+    return value.item() if as_float else value
+
+
+def test_boring_video_check_accepts_the_solution_and_the_course_version(capsys):
+    from course_utils.fixed_point import boring_video_difference
+
+    check("03.boring_video_check", boring_video_check_variant)
+    check("03.boring_video_check", boring_video_difference)
+    assert capsys.readouterr().out == "✔ 03.boring_video_check: 4/4 checks passed\n" * 2
+
+
+WRONG_CHECKS = {
+    "mean_instead_of_max": dict(reduce="mean"),
+    "train_mode_outputs": dict(eval_mode=False),
+    "border_frames_only": dict(frames="border"),
+    "interior_frames_only": dict(frames="interior"),
+    "first_video_only": dict(first_video=True),
+    "signed_difference": dict(signed=True),
+    "frames_averaged_before_comparing": dict(average_frames=True),
+    "returns_a_tensor": dict(as_float=False),
+    "wrong_number_of_frames": dict(wrong_frames=True),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG_CHECKS))
+def test_boring_video_check_rejects(mistake, capsys):
+    options = WRONG_CHECKS[mistake]
+
+    def wrong(model2d, model3d, images, num_frames):
+        return boring_video_check_variant(model2d, model3d, images, num_frames, **options)
+
+    with pytest.raises(CheckFailed):
+        check("03.boring_video_check", wrong)
+    assert capsys.readouterr().out == ""
+
+
+def test_boring_video_check_train_mode_message_says_eval():
+    def wrong(model2d, model3d, images, num_frames):
+        return boring_video_check_variant(model2d, model3d, images, num_frames, eval_mode=False)
+
+    with pytest.raises(CheckFailed, match=r"eval\(\)"):
+        check("03.boring_video_check", wrong)
