@@ -1,0 +1,21 @@
+"""Instructor grading: a batch grader built on nbval that edited notebooks cannot fool.
+
+``python -m course_utils.grade SUBMISSION_OR_FOLDER... [--out DIR] [--workers N] [--cell-timeout S] [--timeout S]``
+
+For each submission the grader finds its course notebook by metadata, builds a pristine copy (the course's solution
+notebook with only the exercise cells taken from the submission), runs it under nbval in a fresh process and a
+scratch folder, and maps the check cells' results to points. Modules, one concern each:
+
+* ``course``: the course's solution notebooks, exercises, check cells and points;
+* ``submission``: finding, reading (read-only) and matching submissions;
+* ``flags``: static flags on exercise code that reaches into the grading machinery;
+* ``pristine``: the notebook that is actually run;
+* ``runner`` and ``nbval_plugin``: one nbval run under a cell and a whole-submission timeout;
+* ``verdict``: points, status and messages; ``report``: grades.csv, grades.json, feedback files;
+* ``batch``: the whole batch, in parallel.
+"""
+
+from course_utils.grade.batch import grade_submissions
+from course_utils.grade.course import CourseError, load_course
+
+__all__ = ["CourseError", "grade_submissions", "load_course"]
