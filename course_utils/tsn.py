@@ -1,0 +1,238 @@
+"""A small Temporal Segment Network (TSN) and its two cheap input modalities, RGB frames and RGB differences.
+
+TSN applies one 2D ConvNet, with the same weights, to each of the ``K`` snippets of a video, turns every snippet's
+features into class scores, and combines the ``K`` score vectors with a segmental consensus
+(``course_utils.consensus``). Snippet batches have shape ``(B, K, C, H, W)``: ``B`` videos, ``K`` snippets, ``C``
+input channels (3 for an RGB frame, ``3 * (clip_len - 1)`` for stacked RGB differences).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_utils.sampling import RngLike, as_generator, sample_clips
+
+Consensus = Union[nn.Module, Callable[..., torch.Tensor]]
+
+
+class SnippetCNN(nn.Module):
+    """A tiny 2D ConvNet for small frames that keeps a coarse map of *where* things are.
+
+    Two 3x3 conv blocks with stride 2 (``H -> H/4``), an average pool to a 4x4 grid, then a linear layer on the
+    flattened grid. Flattening (instead of a global average pool) lets the features say where the object is,
+    which the ``second_half`` classes need (the object rises or not).
+
+    Args:
+        in_channels: channels of one snippet (3 for RGB, ``3 * (clip_len - 1)`` for RGB differences).
+        width: channels of the first conv block (the second has ``2 * width``).
+        feature_dim: ``D``, the length of the output feature vector.
+    """
+
+    def __init__(self, in_channels: int, *, width: int = 8, feature_dim: int = 32):
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("width", width), ("feature_dim", feature_dim)):
+            _check_positive_int(name, value)
+        self.feature_dim = feature_dim
+        self.layers = nn.Sequential(
+            _conv_block(in_channels, width), _conv_block(width, 2 * width),  # (N, C, H, W) -> (N, 2w, H/4, W/4)
+            nn.AdaptiveAvgPool2d(4), nn.Flatten(),  # (N, 2w, H/4, W/4) -> (N, 2w, 4, 4) -> (N, 32w)
+            nn.Linear(2 * width * 16, feature_dim), nn.ReLU(inplace=True),  # (N, 32w) -> (N, D)
+        )
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """Map images ``(N, C, H, W)`` to feature vectors ``(N, D)``."""
+        return self.layers(frames)
+
+
+def _conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1, bias=False),
+                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+
+class TSN(nn.Module):
+    """Temporal Segment Network: shared 2D backbone per snippet, a linear classifier, and a consensus.
+
+    The consensus is called as ``consensus(scores)`` with snippet scores ``(B, K, num_classes)``, or as
+    ``consensus(scores, features)`` with the snippet features ``(B, K, D)`` too when it has an attribute
+    ``needs_features`` set to ``True`` (as ``AttentionWeighting`` does). It must return ``(B, num_classes)``.
+
+    Args:
+        backbone: module mapping images ``(N, C, H, W)`` to features ``(N, D)``.
+        num_classes: number of classes.
+        num_segments: ``K``, the number of snippets per video the model expects.
+        consensus: the segmental consensus, a module or a function (e.g. ``avg_consensus``).
+        feature_dim: ``D``. If omitted, it is read from ``backbone.feature_dim``; a backbone without that attribute
+            needs it passed explicitly.
+    """
+
+    def __init__(self, backbone: nn.Module, num_classes: int, num_segments: int, consensus: Consensus, *,
+                 feature_dim: Optional[int] = None):
+        super().__init__()
+        _check_positive_int("num_classes", num_classes)
+        _check_positive_int("num_segments", num_segments)
+        if not callable(consensus):
+            raise TypeError(f"consensus must be a module or a function, got {type(consensus).__name__}")
+        if feature_dim is None:
+            if not hasattr(backbone, "feature_dim"):
+                raise ValueError("cannot infer feature_dim: the backbone has no attribute feature_dim; "
+                                 "pass feature_dim=D, the length of the backbone's output features")
+            feature_dim = backbone.feature_dim
+        _check_positive_int("feature_dim", feature_dim)
+        self.backbone = backbone
+        self.num_classes = num_classes
+        self.num_segments = num_segments
+        self.feature_dim = feature_dim
+        self.classifier = nn.Linear(feature_dim, num_classes)
+        self.consensus = consensus
+
+    def snippet_outputs(self, snippets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the shared backbone and classifier on every snippet.
+
+        Args:
+            snippets: ``(B, K, C, H, W)`` float tensor with ``K == num_segments``.
+
+        Returns:
+            ``(features, scores)``: snippet features ``(B, K, D)`` and snippet scores ``(B, K, num_classes)``.
+        """
+        if not isinstance(snippets, torch.Tensor):
+            raise TypeError(f"snippets must be a torch.Tensor (B, K, C, H, W), got {type(snippets).__name__}")
+        if snippets.dim() != 5:
+            raise ValueError(f"snippets must have shape (B, K, C, H, W), got {tuple(snippets.shape)}")
+        batch, num_segments = snippets.shape[:2]
+        if num_segments != self.num_segments:
+            raise ValueError(f"snippets has K={num_segments}, but the model was built for "
+                             f"num_segments={self.num_segments}")
+        frames = snippets.flatten(0, 1)  # (B, K, C, H, W) -> (B*K, C, H, W), video-major: row b*K + k
+        features = self.backbone(frames)  # (B*K, C, H, W) -> (B*K, D)
+        if features.shape != (batch * num_segments, self.feature_dim):
+            raise ValueError(f"the backbone returned features of shape {tuple(features.shape)}, expected "
+                             f"(B*K, D)=({batch * num_segments}, {self.feature_dim})")
+        scores = self.classifier(features)  # (B*K, D) -> (B*K, num_classes)
+        features = features.view(batch, num_segments, self.feature_dim)  # (B*K, D) -> (B, K, D)
+        scores = scores.view(batch, num_segments, self.num_classes)  # (B*K, num_classes) -> (B, K, num_classes)
+        return features, scores
+
+    def forward(self, snippets: torch.Tensor) -> torch.Tensor:
+        """Return the consensus logits ``G``, shape ``(B, num_classes)``, of a snippet batch ``(B, K, C, H, W)``."""
+        features, scores = self.snippet_outputs(snippets)
+        if getattr(self.consensus, "needs_features", False):
+            return self.consensus(scores, features)
+        return self.consensus(scores)
+
+
+def build_tsn(consensus: Consensus, *, in_channels: int = 3, num_classes: int = 8, num_segments: int = 4,
+              width: int = 8, feature_dim: int = 32) -> TSN:
+    """Build a ``TSN`` on a fresh ``SnippetCNN`` backbone.
+
+    Args:
+        consensus: the segmental consensus (module or function); a ``LinearWeighting`` must be built for
+            ``num_segments`` and an ``AttentionWeighting`` for ``feature_dim``.
+        in_channels: channels of one snippet.
+        num_classes: number of classes.
+        num_segments: ``K``.
+        width: width of the backbone's first conv block.
+        feature_dim: ``D``, the backbone's feature length.
+
+    Returns:
+        The model, on the CPU.
+    """
+    backbone = SnippetCNN(in_channels, width=width, feature_dim=feature_dim)
+    return TSN(backbone, num_classes, num_segments, consensus)
+
+
+def sample_snippet_indices(num_videos: int, num_frames: int, num_segments: int, clip_len: int = 1, *,
+                           mode: str = "train", rng: RngLike = None) -> np.ndarray:
+    """Sample, for each of ``num_videos`` videos, ``num_segments`` clips of ``clip_len`` consecutive frames.
+
+    Each video gets its own draw of ``course_utils.sampling.sample_clips`` (TSN segment sampling; test mode takes
+    the segment centres and draws nothing).
+
+    Args:
+        num_videos: number of videos.
+        num_frames: frames per video.
+        num_segments: ``K``.
+        clip_len: frames per snippet (1 for RGB, 2 or more for RGB differences).
+        mode: ``"train"`` or ``"test"``.
+        rng: ``None``, an int seed or a ``numpy.random.Generator`` (used in train mode).
+
+    Returns:
+        int64 array ``(num_videos, num_segments, clip_len)`` of frame indices.
+    """
+    _check_positive_int("num_videos", num_videos)
+    generator = as_generator(rng)
+    return np.stack([sample_clips(num_frames, num_segments, clip_len, mode=mode, rng=generator)
+                     for _ in range(num_videos)])
+
+
+def gather_snippets(videos: torch.Tensor, frame_indices: np.ndarray) -> torch.Tensor:
+    """Pick the sampled frames of every video.
+
+    Args:
+        videos: float tensor ``(N, C, T, H, W)``.
+        frame_indices: int array ``(N, K, clip_len)`` with values in ``[0, T)``.
+
+    Returns:
+        Snippet clips ``(N, K, C, clip_len, H, W)``, a new tensor on the device of ``videos``.
+    """
+    if not isinstance(videos, torch.Tensor):
+        raise TypeError(f"videos must be a torch.Tensor (N, C, T, H, W), got {type(videos).__name__}")
+    if videos.dim() != 5:
+        raise ValueError(f"videos must have shape (N, C, T, H, W), got {tuple(videos.shape)}")
+    index = torch.as_tensor(np.asarray(frame_indices), dtype=torch.long, device=videos.device)
+    num_videos, _, num_frames = videos.shape[:3]
+    if index.dim() != 3 or index.shape[0] != num_videos:
+        raise ValueError(f"frame_indices must have shape (N={num_videos}, K, clip_len), got {tuple(index.shape)}")
+    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= num_frames):
+        raise ValueError(f"frame_indices must lie in [0, T={num_frames})")
+    rows = torch.arange(num_videos, device=videos.device)[:, None, None]  # (N, 1, 1), broadcast over (K, clip_len)
+    frames = videos.permute(0, 2, 1, 3, 4)  # (N, C, T, H, W) -> (N, T, C, H, W)
+    clips = frames[rows, index]  # (N, K, clip_len, C, H, W)
+    return clips.permute(0, 1, 3, 2, 4, 5)  # (N, K, clip_len, C, H, W) -> (N, K, C, clip_len, H, W)
+
+
+def rgb_frames(clips: torch.Tensor) -> torch.Tensor:
+    """The RGB modality: the first frame of every snippet clip.
+
+    Args:
+        clips: ``(N, K, C, clip_len, H, W)``.
+
+    Returns:
+        ``(N, K, C, H, W)``.
+    """
+    _check_clips(clips, min_len=1)
+    return clips[:, :, :, 0]  # (N, K, C, clip_len, H, W) -> (N, K, C, H, W)
+
+
+def rgb_differences(clips: torch.Tensor) -> torch.Tensor:
+    """The RGB-difference modality: differences of consecutive frames of every clip, stacked as channels.
+
+    Args:
+        clips: ``(N, K, C, clip_len, H, W)`` with ``clip_len >= 2``.
+
+    Returns:
+        ``(N, K, C * (clip_len - 1), H, W)``: channel ``c * (clip_len - 1) + t`` holds frame ``t + 1`` minus
+        frame ``t`` of colour channel ``c``.
+    """
+    _check_clips(clips, min_len=2)
+    diffs = clips[:, :, :, 1:] - clips[:, :, :, :-1]  # (N, K, C, clip_len - 1, H, W)
+    return diffs.flatten(2, 3)  # (N, K, C, clip_len - 1, H, W) -> (N, K, C * (clip_len - 1), H, W)
+
+
+def _check_clips(clips: torch.Tensor, *, min_len: int) -> None:
+    if not isinstance(clips, torch.Tensor):
+        raise TypeError(f"clips must be a torch.Tensor (N, K, C, clip_len, H, W), got {type(clips).__name__}")
+    if clips.dim() != 6:
+        raise ValueError(f"clips must have shape (N, K, C, clip_len, H, W), got {tuple(clips.shape)}")
+    if clips.shape[3] < min_len:
+        raise ValueError(f"clips must have clip_len >= {min_len}, got clip_len={clips.shape[3]}")
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
