@@ -12,6 +12,7 @@ from course_utils.data import CLASS_GROUPS, CLASS_NAMES, SyntheticVideos, group_
 from course_utils.device import get_device, seed_everything
 from course_utils.fixed_point import boring_video, boring_video_difference
 from course_utils.inflation import inflate_batchnorm, inflate_conv, inflate_model, inflate_pool
+from course_utils.non_local import NonLocalBlock
 from course_utils.plot import animate_video, plot_frames, plot_sampling_timeline
 from course_utils.receptive_field import ReceptiveField, ReceptiveFieldError, receptive_field
 from course_utils.resnet2d import SmallResNet, build_small_resnet
@@ -21,7 +22,7 @@ from course_utils.tsn import TSN, build_tsn
 from course_utils.video_io import VideoFolder, VideoInfo, read_video, video_info, write_video
 
 __all__ = [
-    "AttentionWeighting", "LinearWeighting", "SmallResNet", "TSN", "avg_consensus", "boring_video",
+    "AttentionWeighting", "LinearWeighting", "NonLocalBlock", "SmallResNet", "TSN", "avg_consensus", "boring_video",
     "boring_video_difference", "build_small_resnet", "build_tsn", "inflate_batchnorm", "inflate_conv", "inflate_model",
     "inflate_pool", "max_consensus", "topk_consensus",
     "CLASS_GROUPS", "CLASS_NAMES", "CheckFailed", "ReceptiveField", "ReceptiveFieldError", "SyntheticVideos",

@@ -1,0 +1,142 @@
+"""What a non-local block looks at: the gaussian affinities of one query position over a whole video.
+
+``query_affinities`` computes ``f(x_q, x_j) / C(x)`` of the gaussian pairwise function for one query ``q`` and every
+position ``j`` of the ``T x H x W`` video, ``plot_query_affinities`` draws them under the frames, and
+``affinity_widget`` wraps both in sliders that move the query (ipywidgets API shared by 7.7 and 8).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from course_utils.non_local import pairwise_weights
+
+
+def centred_features(video: torch.Tensor, *, scale: float = 4.0) -> torch.Tensor:
+    """Pixels as features: ``scale * (video - its mean colour)``, so the object and background point apart.
+
+    Args:
+        video: ``(C, T, H, W)`` float tensor (e.g. from ``course_utils.data.video_to_tensor``).
+        scale: multiplies the features; the gaussian ``exp(x_i . x_j)`` gets sharper as it grows.
+
+    Returns:
+        ``(C, T, H, W)`` float64 features.
+    """
+    if not isinstance(video, torch.Tensor) or video.dim() != 4:
+        raise ValueError(f"video must be a (C, T, H, W) tensor, got {getattr(video, 'shape', type(video))}")
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    video = video.double()
+    return scale * (video - video.mean(dim=(1, 2, 3), keepdim=True))  # (C, T, H, W)
+
+
+def _check_query(query: tuple[int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int]:
+    if len(query) != 3:
+        raise ValueError(f"query must be (t, y, x), got {query!r}")
+    for value, size, name in zip(query, shape, ("t", "y", "x")):
+        if not 0 <= int(value) < size:
+            raise ValueError(f"query {name}={value} is outside 0..{size - 1}")
+    return int(query[0]), int(query[1]), int(query[2])
+
+
+def query_affinities(features: torch.Tensor, query: tuple[int, int, int]) -> torch.Tensor:
+    """Gaussian non-local weights ``softmax_j(x_q . x_j)`` of one query over every position.
+
+    Args:
+        features: ``(C, T, H, W)``.
+        query: ``(t, y, x)`` position of the query.
+
+    Returns:
+        ``(T, H, W)`` weights, same dtype as ``features``, summing to 1.
+    """
+    channels, num_frames, height, width = features.shape
+    t, y, x = _check_query(query, (num_frames, height, width))
+    theta_x = features[:, t, y, x].reshape(1, 1, channels)  # (C,) -> (B=1, N=1, C)
+    phi_x = features.reshape(1, channels, -1)  # (C, T, H, W) -> (1, C, M)
+    weights = pairwise_weights(theta_x, phi_x, "gaussian")  # (1, 1, M)
+    return weights.reshape(num_frames, height, width)  # (1, 1, M) -> (T, H, W)
+
+
+def plot_query_affinities(video: torch.Tensor, query: tuple[int, int, int], *, scale: float = 4.0,
+                          axes: np.ndarray | None = None) -> Figure:
+    """Frames (top row, query marked) and the query's gaussian weights on every frame (bottom row).
+
+    Args:
+        video: ``(C, T, H, W)`` float tensor in [0, 1].
+        query: ``(t, y, x)``.
+        scale: feature scale, see ``centred_features``.
+        axes: optional ``(2, T)`` array of matplotlib axes; a new figure is made if None.
+
+    Returns:
+        the figure.
+    """
+    weights = query_affinities(centred_features(video, scale=scale), query).numpy()  # (T, H, W)
+    num_frames = video.shape[1]
+    if axes is None:
+        fig = Figure(figsize=(1.1 * num_frames, 2.6))
+        axes = fig.subplots(2, num_frames, squeeze=False)
+    else:
+        fig = axes[0, 0].figure
+    frames = video.permute(1, 2, 3, 0).clamp(0, 1).numpy()  # (C, T, H, W) -> (T, H, W, C)
+    t, y, x = query
+    for index in range(num_frames):
+        axes[0, index].imshow(frames[index])
+        axes[1, index].imshow(weights[index], cmap="magma", vmin=0, vmax=weights.max())
+        axes[0, index].set_title(f"t={index}", fontsize=8)
+        axes[1, index].set_xlabel(f"{weights[index].sum():.2f}", fontsize=8)
+        for ax in axes[:, index]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, t].plot([x], [y], marker="+", color="cyan", markersize=10, markeredgewidth=2)
+    axes[0, 0].set_ylabel("video", fontsize=8)
+    axes[1, 0].set_ylabel("f / C", fontsize=8)
+    fig.suptitle(f"gaussian weights of the query (t={t}, y={y}, x={x}) over all T x H x W positions "
+                 f"(sum per frame below)", fontsize=9)
+    return fig
+
+
+def _figure_html(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{encoded}" alt="affinities of the query"/>'
+
+
+def affinity_widget(video: torch.Tensor, *, scale: float = 4.0,
+                    query: tuple[int, int, int] | None = None) -> widgets.VBox:
+    """Sliders for the query's (t, y, x) above the picture of its gaussian weights and a text summary.
+
+    Args:
+        video: ``(C, T, H, W)`` float tensor in [0, 1].
+        scale: feature scale, see ``centred_features``.
+        query: the starting query; default the video's centre.
+
+    Returns:
+        ``VBox([HBox(sliders), Label(summary), HTML(image)])``; moving a slider redraws the image and the summary.
+    """
+    _, num_frames, height, width = video.shape
+    start = _check_query(query, (num_frames, height, width)) if query is not None else (
+        num_frames // 2, height // 2, width // 2)
+    sliders = [widgets.IntSlider(value=value, min=0, max=size - 1, description=name, continuous_update=False)
+               for value, size, name in zip(start, (num_frames, height, width), ("t", "y", "x"))]
+    summary = widgets.Label()
+    picture = widgets.HTML()
+    features = centred_features(video, scale=scale)
+
+    def redraw(_change: object = None) -> None:
+        current = tuple(slider.value for slider in sliders)
+        per_frame = query_affinities(features, current).sum(dim=(1, 2))  # (T,)
+        summary.value = (f"query (t={current[0]}, y={current[1]}, x={current[2]}); weight per frame: "
+                         + " ".join(f"{value:.2f}" for value in per_frame.tolist()))
+        picture.value = _figure_html(plot_query_affinities(video, current, scale=scale))
+
+    for slider in sliders:
+        slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox(sliders), summary, picture])
