@@ -261,3 +261,14 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
 def test_student_version_of_demo_course_has_stubs():
     student = notebook_contract.student_version(gc.solution_notebook())
     assert "NotImplementedError" in gc.exercise_cell(student, "99.add").source
+
+
+def test_a_kernel_that_dies_while_starting_is_retried_not_blamed_on_the_student():
+    from course_utils.grade.runner import RunResult, _kernel_failed_to_start
+
+    startup = {"kind": "cell", "cell": 0, "phase": "setup", "outcome": "failed", "reason": "grader",
+               "message": "RuntimeError: Kernel died before replying to kernel_info"}
+    assert _kernel_failed_to_start(RunResult(cells={0: startup}))
+    assert not _kernel_failed_to_start(RunResult(cells={0: startup}, kernel_pid=123))  # it had started
+    assert not _kernel_failed_to_start(RunResult(cells={0: startup}, killed=True))     # whole-run timeout
+    assert not _kernel_failed_to_start(RunResult(cells={0: dict(startup, phase="call", reason="kernel_died")}))

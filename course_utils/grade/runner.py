@@ -26,6 +26,8 @@ import nbformat
 
 PLUGIN = Path(__file__).with_name("nbval_plugin.py")
 LOG_TAIL = 4000
+STARTUP_ATTEMPTS = 3
+"""Runs tried when the kernel dies or hangs while starting, before any cell ran."""
 OUTPUT_CAP = 200_000
 """Characters a cell may print (stdout and stderr together) before the kernel drops the rest."""
 
@@ -75,6 +77,7 @@ class RunResult:
     returncode: int | None = None
     log_tail: str = ""
     scratch: str = ""
+    kernel_pid: int | None = None
 
 
 def run_nbval(notebook: nbformat.NotebookNode, *, name: str, sanitize_file: Path, course_root: Path,
@@ -95,6 +98,24 @@ def run_nbval(notebook: nbformat.NotebookNode, *, name: str, sanitize_file: Path
     """
     if cell_timeout <= 0 or timeout <= 0:
         raise ValueError(f"cell_timeout and timeout must be > 0 seconds, got {cell_timeout} and {timeout}")
+    for _ in range(STARTUP_ATTEMPTS):
+        result = _run_once(notebook, name=name, sanitize_file=sanitize_file, course_root=course_root,
+                           cell_timeout=cell_timeout, timeout=timeout, threads=threads)
+        if not _kernel_failed_to_start(result):
+            break
+    return result
+
+
+def _kernel_failed_to_start(result: RunResult) -> bool:
+    """True when the kernel died or hung while starting, before any student or course code ran (a machine
+    hiccup, not the submission's doing: the kernel's start-up runs none of its code)."""
+    first = result.cells.get(0, {})
+    return (not result.killed and result.kernel_pid is None and first.get("phase") == "setup"
+            and first.get("reason") == "grader")
+
+
+def _run_once(notebook: nbformat.NotebookNode, *, name: str, sanitize_file: Path, course_root: Path,
+              cell_timeout: float, timeout: float, threads: int | None) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="course-grade-", ignore_cleanup_errors=True) as scratch:
         work, private = Path(scratch, "work"), Path(scratch, "grader")
         work.mkdir()
@@ -121,7 +142,7 @@ def run_nbval(notebook: nbformat.NotebookNode, *, name: str, sanitize_file: Path
                 result.killed = True
                 _kill_group(process.pid)
                 result.returncode = process.wait()
-        kernel_pid = _read_results(results, result)
+        kernel_pid = result.kernel_pid = _read_results(results, result)
         if kernel_pid is not None:   # also ends whatever the student's code left running in the kernel's group
             _kill_group(kernel_pid)
         result.log_tail = _tail(log)
