@@ -30,10 +30,11 @@ SETUP_SOURCE = f'''\
 # Set-up: on Google Colab this installs the course package; anywhere else it does nothing.
 import sys
 
+COURSE_PACKAGE = "{_config.INSTALL_URL}"
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "{_config.INSTALL_URL}"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE_PACKAGE], check=True)
 
 from course_utils import get_device
 
