@@ -79,7 +79,7 @@ def plot_query_affinities(video: torch.Tensor, query: tuple[int, int, int], *, s
     weights = query_affinities(centred_features(video, scale=scale), query).numpy()  # (T, H, W)
     num_frames = video.shape[1]
     if axes is None:
-        fig = Figure(figsize=(1.1 * num_frames, 2.6))
+        fig = Figure(figsize=(1.25 * num_frames + 0.6, 3.3), layout="constrained")
         axes = fig.subplots(2, num_frames, squeeze=False)
     else:
         fig = axes[0, 0].figure
@@ -88,24 +88,25 @@ def plot_query_affinities(video: torch.Tensor, query: tuple[int, int, int], *, s
     for index in range(num_frames):
         axes[0, index].imshow(frames[index])
         axes[1, index].imshow(weights[index], cmap="magma", vmin=0, vmax=weights.max())
-        axes[0, index].set_title(f"t={index}", fontsize=8)
-        axes[1, index].set_xlabel(f"{weights[index].sum():.2f}", fontsize=8)
+        axes[0, index].set_title(f"t={index}", fontsize=11)
+        axes[1, index].set_xlabel(f"sum {weights[index].sum():.2f}", fontsize=11)
         for ax in axes[:, index]:
             ax.set_xticks([])
             ax.set_yticks([])
-    axes[0, t].plot([x], [y], marker="+", color="cyan", markersize=10, markeredgewidth=2)
-    axes[0, 0].set_ylabel("video", fontsize=8)
-    axes[1, 0].set_ylabel("f / C", fontsize=8)
-    fig.suptitle(f"gaussian weights of the query (t={t}, y={y}, x={x}) over all T x H x W positions "
-                 f"(sum per frame below)", fontsize=9)
+    axes[0, t].plot([x], [y], marker="+", color="cyan", markersize=14, markeredgewidth=2.5)
+    axes[0, 0].set_ylabel("video", fontsize=11)
+    axes[1, 0].set_ylabel("f / C", fontsize=11)
+    fig.suptitle(f"Gaussian weights of the query (t={t}, y={y}, x={x}) over all T x H x W positions",
+                 fontsize=12)
     return fig
 
 
 def _figure_html(fig: Figure) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=90)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img src="data:image/png;base64,{encoded}" alt="affinities of the query"/>'
+    return (f'<img src="data:image/png;base64,{encoded}" alt="affinities of the query" '
+            'style="max-width: 100%; height: auto;"/>')
 
 
 def affinity_widget(video: torch.Tensor, *, scale: float = 4.0,

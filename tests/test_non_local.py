@@ -255,3 +255,17 @@ def test_affinity_widget_redraws_when_the_query_moves():
     before = picture.value
     sliders.children[2].value = 9  # move the query onto the background
     assert summary.value.startswith("query (t=0, y=5, x=9)") and picture.value != before
+
+
+def test_affinity_widget_picture_is_legible_and_small():
+    import base64
+    import re
+    import struct
+
+    from course_utils.non_local_widget import affinity_widget
+
+    picture = affinity_widget(moving_square(num_frames=8), query=(0, 5, 2)).children[2]
+    png = base64.b64decode(re.search(r'base64,([^"]+)"', picture.value).group(1))
+    width, height = struct.unpack(">II", png[16:24])  # IHDR: width and height of the PNG
+    assert width >= 800 and height >= 250, "an 8-frame strip must be wide enough to read its title and sums"
+    assert len(png) < 100_000, "keep the widget's picture modest in bytes"
