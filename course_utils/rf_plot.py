@@ -10,6 +10,7 @@ import torch
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import StrMethodFormatter
 
 from course_utils.receptive_field import ReceptiveField
 
@@ -61,15 +62,18 @@ def plot_growth(fields: Mapping[str, ReceptiveField], *, axes: Sequence[plt.Axes
         axes[0].plot(depth, sizes[:, 0], marker=marker, label=name)
         axes[1].plot(depth, sizes[:, 1], marker=marker, label=name)
     num_frames, height = next(iter(fields.values())).input_shape[1:3]
+    limits = []
     for ax, limit, what in ((axes[0], num_frames, "frames in the clip"), (axes[1], height, "frame height")):
-        ax.axhline(limit, color="grey", linestyle=":", label=f"{what} ({limit})")
+        limits.append(ax.axhline(limit, color="grey", linestyle=":", label=f"{what} ({limit})"))
         ax.set_yscale("log", base=2)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))  # 16 rather than 2^4
         ax.set_xlabel("depth (convolution and pooling layers)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("temporal field (frames, clipped)")
     axes[1].set_ylabel("spatial field (pixels of height, clipped)")
     axes[0].set_title("time")
     axes[1].set_title("space")
+    axes[0].legend(handles=limits[:1], fontsize="small", loc="lower right")  # the designs are named on the right
     axes[1].legend(fontsize="small")
     if title:
         figure.suptitle(title)

@@ -72,7 +72,9 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
 
     Returns:
         A ``VBox``: controls, a text line (``HTML``) with the edited design's final field, and the growth curves of
-        all designs (``HTML`` holding a PNG), redrawn on every change. Its ``.children[1]`` and ``.children[2]`` are
+        all designs (``HTML`` holding a PNG), redrawn on every change. An invalid setting turns the text line into
+        an error naming the layer, the value and why, and titles the figure "NOT UPDATED" over the last valid
+        setting. Its ``.children[1]`` and ``.children[2]`` are
         the text line and the image.
     """
     if not designs:
@@ -82,15 +84,16 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
         if not isinstance(net, nn.Sequential) or not any(isinstance(c, EDITABLE_LAYERS) for c in net.children()):
             raise ValueError(f"design {name!r} must be an nn.Sequential with a top-level Conv3d, MaxPool3d or "
                              f"AvgPool3d layer to edit")
-    style = {"description_width": "70px"}
-    design = widgets.Dropdown(options=list(designs), description="design", style=style)
-    layer = widgets.Dropdown(description="layer", style=style)
-    sliders = {key: widgets.IntSlider(min=1, max=high, description=key, style=style, continuous_update=False)
+    design = widgets.Dropdown(options=list(designs), description="design", style={"description_width": "60px"})
+    layer = widgets.Dropdown(description="layer", style={"description_width": "60px"})
+    sliders = {key: widgets.IntSlider(min=1, max=high, description=key, continuous_update=False,
+                                      style={"description_width": "initial"})  # "dilation hw" needs ~80px
                for key, high in (("kernel t", 7), ("kernel hw", 7), ("stride t", 4), ("stride hw", 4),
                                  ("dilation t", 4), ("dilation hw", 4))}
     text = widgets.HTML()
     image = widgets.HTML()
     busy = {"syncing": False}
+    last_valid: dict[str, object] = {"fields": None, "setting": ""}
 
     def layer_options(net: nn.Sequential) -> list[str]:
         return [n for n, child in net.named_children() if isinstance(child, EDITABLE_LAYERS)]
@@ -122,18 +125,24 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
             return
         value = {key: slider.value for key, slider in sliders.items()}
         geometry = {p: (value[f"{p} t"], value[f"{p} hw"], value[f"{p} hw"]) for p in ("kernel", "stride", "dilation")}
+        setting = f"{design.value}, {layer.value}: {_geometry_text(geometry)}"
         fields = dict(original)
         try:
             edited = with_layer_geometry(designs[design.value], layer.value, **geometry)
             fields[f"{design.value} (edited)"] = receptive_field(edited, input_shape)
         except ValueError as error:
-            text.value = f"<b>{html.escape(layer.value)}</b>: this setting does not work: {html.escape(str(error))}"
+            why = _why_invalid(designs[design.value], original[design.value], layer.value, geometry, error)
+            text.value = (f"<b style='color:#b00020'>Invalid setting</b> &mdash; {html.escape(setting)}. "
+                          f"{html.escape(why)} <i>The figure below is not updated: it shows the last valid "
+                          f"setting.</i>")
+            image.value = _figure_html(last_valid["fields"], warning=True,
+                                       title=f"NOT UPDATED (invalid setting). Last valid: {last_valid['setting']}")
             return
         final = _before_global_pool(fields[f"{design.value} (edited)"])
-        text.value = (f"{html.escape(design.value)}, {html.escape(layer.value)}: kernel {geometry['kernel']}, "
-                      f"stride {geometry['stride']}, dilation {geometry['dilation']} &rarr; field before global "
-                      f"pooling {'x'.join(map(str, final))} (t x h x w)")
-        image.value = _figure_html(fields)
+        text.value = (f"{html.escape(setting)} &rarr; field before global pooling {'x'.join(map(str, final))} "
+                      f"(t x h x w)")
+        last_valid["fields"], last_valid["setting"] = fields, setting
+        image.value = _figure_html(fields, title=f"Field after each layer, edited {setting}")
 
     design.observe(load_design, names="value")
     layer.observe(load_layer, names="value")
@@ -151,13 +160,46 @@ def _before_global_pool(field: ReceptiveField) -> tuple[int, ...]:
     return rows[-1].size if rows else (1,) * len(field.size)
 
 
-def _figure_html(fields: Mapping[str, ReceptiveField]) -> str:
-    figure = Figure(figsize=(10, 3.6), layout="constrained")
+def _figure_html(fields: Mapping[str, ReceptiveField], *, title: str, warning: bool = False) -> str:
+    figure = Figure(figsize=(10, 3.8), layout="constrained")
     plot_growth(fields, axes=figure.subplots(1, 2))
+    figure.suptitle(title, color="#b00020" if warning else "black", fontweight="bold" if warning else "normal")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=72)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img src="data:image/png;base64,{encoded}" alt="receptive field growth curves"/>'
+
+
+def _why_invalid(net: nn.Sequential, field: ReceptiveField, name: str, geometry: Mapping[str, tuple[int, ...]],
+                 error: ValueError) -> str:
+    """Say which value of the edited layer ``name`` makes ``net`` fail (``field``: the unedited net's field)."""
+    names = [row.name for row in field.layers]
+    index = names.index(name)
+    received = field.layers[index - 1].out_shape if index else field.input_shape[1:]  # (t, h, w) into the layer
+    try:
+        edited = with_layer_geometry(net, name, **geometry)
+    except ValueError as refused:  # the layer itself refuses this geometry (e.g. a dilated AvgPool3d)
+        return f"{refused}."
+    padding = _triple(getattr(getattr(edited, name), "padding", 0))
+    for axis, slider, unit, n, pad, k, d in zip(("t", "h and w"), ("t", "hw"), ("frames", "pixels"), received,
+                                                padding, geometry["kernel"], geometry["dilation"]):  # h == w
+        span = d * (k - 1) + 1
+        if span > n + 2 * pad:
+            padded = f" plus {pad} of padding on each side" if pad else ""
+            return (f"Along {axis}, the window of {name} spans dilation x (kernel - 1) + 1 = {d} x {k - 1} + 1 = "
+                    f"{span} positions, but {name} receives only {n} {unit}{padded}: lower kernel {slider} or "
+                    f"dilation {slider}.")
+    position = list(dict(net.named_children())).index(name)
+    try:
+        out = receptive_field(edited[:position + 1], field.input_shape).out_shape  # (t, h, w) out of the layer
+    except ValueError:  # the edited layer fails in another way (e.g. a unit sees only padding): report the error
+        return f"{error} (dimension 0 = t, 1 = h, 2 = w)."
+    return (f"{name} itself fits, but its output ({'x'.join(map(str, out))}, t x h x w) is too small for a later "
+            f"layer; lower stride t or stride hw. Later: {error} (dimension 0 = t, 1 = h, 2 = w).")
+
+
+def _geometry_text(geometry: Mapping[str, tuple[int, ...]]) -> str:
+    return ", ".join(f"{key} {'x'.join(map(str, values))}" for key, values in geometry.items())
 
 
 def _triple(value: int | Sequence[int]) -> tuple[int, int, int]:

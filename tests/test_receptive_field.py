@@ -307,7 +307,7 @@ def test_plots_return_figures_and_check_their_input():
 
 
 def test_widget_redraws_and_reports_the_edited_field():
-    from course_utils.rf_designs import i3d_style_net, late_fusion_net
+    from course_utils.rf_designs import i3d_style_net, late_fusion_net, uniform_3d_net
     from course_utils.rf_widget import growth_widget, with_layer_geometry
 
     designs = {"late": late_fusion_net(), "i3d": i3d_style_net()}
@@ -330,8 +330,17 @@ def test_widget_redraws_and_reports_the_edited_field():
     small_sliders = {s.description: s for box in small.children[0].children[1:] for s in box.children}
     small.children[0].children[0].children[1].value = "pool1"
     small_sliders["kernel hw"].value = 7
+    valid_image = small.children[2].value
     small_sliders["dilation hw"].value = 4                   # a 25-pixel window on a 16-pixel frame
-    assert "does not work" in small.children[1].value and "larger input_shape" in small.children[1].value
+    error = small.children[1].value
+    assert "Invalid setting" in error and "pool1" in error and "dilation 1x4x4" in error
+    assert "= 25 positions" in error and "only 16 pixels" in error and "not updated" in error
+    assert small.children[2].value not in ("", valid_image)   # redrawn, titled as the last valid setting
+    assert all(s.style.description_width == "initial" for s in small_sliders.values())  # "dilation hw" not cut
+    uniform = growth_widget({"uniform": uniform_3d_net()}, shape)
+    uniform.children[0].children[0].children[1].value = "conv1"
+    {s.description: s for box in uniform.children[0].children[1:] for s in box.children}["stride t"].value = 4
+    assert "conv1 itself fits" in uniform.children[1].value and "pool3" in uniform.children[1].value
     assert isinstance(designs["i3d"].pool1, nn.MaxPool3d) and designs["i3d"].pool1.kernel_size == (1, 3, 3)
     with pytest.raises(ValueError, match="editable layers"):
         with_layer_geometry(designs["late"], "relu1", kernel=(1, 1, 1), stride=(1, 1, 1), dilation=(1, 1, 1))
