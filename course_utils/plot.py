@@ -6,6 +6,7 @@ changes matplotlib's global settings.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from matplotlib.animation import FuncAnimation, HTMLWriter
 from matplotlib.figure import Figure
 
 __all__ = ["plot_frames", "animate_video", "plot_sampling_timeline"]
+
+_ROW_INCHES = 0.3            # height of one clip row in a timeline figure the helper creates itself
+_MAX_FIGURE_ROWS = 24        # beyond this many clips the figure stops growing and rows get thinner
+_LABEL_INCHES = 0.2          # at most one y tick label per this much height (10-point text)
 
 
 def _to_frames(video, name: str = "video") -> np.ndarray:
@@ -138,7 +143,8 @@ def plot_sampling_timeline(frame_indices, num_frames: int, *, num_segments: int 
         frame_indices: int array (num_clips, clip_len), or (num_clips,) for one frame per clip (TSN snippets).
         num_frames: frames in the video; the x axis spans [0, num_frames).
         num_segments: if given, the boundaries of that many equal segments are drawn as dashed lines.
-        ax: axes to draw into (default: a new figure).
+        ax: axes to draw into (default: a new figure whose height grows by 0.3 inch per clip, up to 24 clips;
+            with more clips, or in a given axes too small for one label per row, only every k-th row is labelled).
         title: axes title.
 
     Returns:
@@ -158,8 +164,11 @@ def plot_sampling_timeline(frame_indices, num_frames: int, *, num_segments: int 
         raise ValueError(f"num_segments must be None or a positive int, got {num_segments!r}")
     num_clips = indices.shape[0]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 0.9 + 0.35 * num_clips), layout="constrained")
+        height = 1.2 + _ROW_INCHES * min(num_clips, _MAX_FIGURE_ROWS)          # title + x axis + the rows
+        fig, ax = plt.subplots(figsize=(7, height), layout="constrained")
     fig = ax.figure
+    axes_inches = ax.get_position().height * fig.get_figheight()
+    label_step = max(1, math.ceil(num_clips * _LABEL_INCHES / axes_inches))
     rows = np.arange(num_clips)
     ax.barh(rows, num_frames, left=-0.5, height=0.5, color="0.9", zorder=0)
     colours = plt.get_cmap("tab10")(rows % 10)
@@ -170,7 +179,7 @@ def plot_sampling_timeline(frame_indices, num_frames: int, *, num_segments: int 
             ax.axvline(k * num_frames / num_segments - 0.5, color="0.4", linestyle="--", linewidth=0.8)
     ax.set_xlim(-0.5, num_frames - 0.5)
     ax.set_ylim(num_clips - 0.5, -0.5)
-    ax.set_yticks(rows, [str(r) for r in rows])
+    ax.set_yticks(rows[::label_step], [str(r) for r in rows[::label_step]])
     ax.set_xlabel("frame index")
     ax.set_ylabel("clip")
     if title is not None:

@@ -106,3 +106,29 @@ def test_sampling_timeline_one_dimensional_and_given_axes():
 def test_sampling_timeline_bad_input(indices, num_frames, kwargs, word):
     with pytest.raises(ValueError, match=word):
         plot_sampling_timeline(indices, num_frames, **kwargs)
+
+
+@pytest.mark.parametrize("num_clips", [1, 8, 16])
+def test_sampling_timeline_own_figure_grows_with_num_clips(num_clips):
+    indices = np.arange(num_clips)[:, None]                                     # (num_clips, 1)
+    fig = plot_sampling_timeline(indices, 32)
+    height = fig.get_figheight()
+    assert height >= 1.2 + 0.3 * num_clips - 1e-9, "each clip row gets at least 0.3 inch"
+    assert [int(t) for t in fig.axes[0].get_yticks()] == list(range(num_clips)), "every row labelled"
+    if num_clips > 1:
+        smaller = plot_sampling_timeline(indices[:-1], 32)
+        assert smaller.get_figheight() < height
+
+
+def test_sampling_timeline_many_clips_caps_height_and_thins_labels():
+    fig = plot_sampling_timeline(np.arange(100)[:, None], 100)                  # (100, 1)
+    assert fig.get_figheight() <= 1.2 + 0.3 * 24 + 1e-9
+    ticks = fig.axes[0].get_yticks()
+    assert 1 < len(ticks) < 100 and ticks[0] == 0
+
+
+def test_sampling_timeline_given_axes_keeps_figure_size():
+    fig, ax = plt.subplots(figsize=(5, 2))
+    plot_sampling_timeline(np.arange(40)[:, None], 40, ax=ax)                  # (40, 1) in a 2-inch figure
+    assert tuple(fig.get_size_inches()) == (5, 2)
+    assert len(ax.get_yticks()) < 40, "labels thinned so they do not overlap"
