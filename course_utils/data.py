@@ -32,6 +32,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from course_utils.validation import check_int
+
 __all__ = [
     "CLASS_NAMES",
     "CLASS_GROUPS",
@@ -76,20 +78,13 @@ _REVERSED = np.array([False, False, True, False, False, True, False, False])
 _CHUNK = 128  # videos rendered at once; bounds the temporary memory to a few tens of MB
 
 
-def _check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
 
 def _check_classes(classes: Sequence[int] | None) -> np.ndarray:
     if classes is None:
         return np.arange(len(CLASS_NAMES))
     if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray)):
         raise TypeError(f"classes must be None or a sequence of class ids, got {type(classes).__name__}")
-    ids = [_check_int(c, "classes[i]", minimum=0) for c in classes]
+    ids = [check_int(c, "classes[i]", minimum=0) for c in classes]
     if not ids:
         raise ValueError("classes must not be empty")
     if max(ids) >= len(CLASS_NAMES):
@@ -171,12 +166,12 @@ def make_videos(num_videos: int, *, num_frames: int = 16, size: int = 64, seed: 
         videos: np.uint8 array (N, T, H, W, 3).
         labels: np.int64 array (N,), in random order.
     """
-    num_videos = _check_int(num_videos, "num_videos", minimum=1)
-    num_frames = _check_int(num_frames, "num_frames", minimum=4)
+    num_videos = check_int(num_videos, "num_videos", minimum=1)
+    num_frames = check_int(num_frames, "num_frames", minimum=4)
     if num_frames % 2:
         raise ValueError(f"num_frames must be even (the classes change at the middle frame), got {num_frames}")
-    size = _check_int(size, "size", minimum=16)
-    seed = _check_int(seed, "seed", minimum=0)
+    size = check_int(size, "size", minimum=16)
+    seed = check_int(seed, "seed", minimum=0)
     ids = _check_classes(classes)
 
     label_seq, param_seq, noise_seq = np.random.SeedSequence(seed).spawn(3)

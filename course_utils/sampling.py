@@ -19,6 +19,8 @@ from typing import Callable, Optional, Union
 
 import numpy as np
 
+from course_utils.validation import check_choice, check_int
+
 MODES = ("train", "test")
 OUT_OF_BOUND_OPTIONS = ("loop", "repeat_last")
 TRAIN_BRANCHES = ("segments", "sorted", "rounded", "zeros")
@@ -53,8 +55,8 @@ def sample_clips(num_frames: int, num_clips: int, clip_len: int = 1, frame_inter
         ValueError: a count below 1, an unknown ``mode`` or ``out_of_bound``, a negative seed.
     """
     _check_counts(num_frames=num_frames, num_clips=num_clips, clip_len=clip_len, frame_interval=frame_interval)
-    _check_choice("mode", mode, MODES)
-    _check_choice("out_of_bound", out_of_bound, OUT_OF_BOUND_OPTIONS)
+    check_choice(mode, "mode", MODES)
+    check_choice(out_of_bound, "out_of_bound", OUT_OF_BOUND_OPTIONS)
     num_frames, num_clips = int(num_frames), int(num_clips)
     clip_len, frame_interval = int(clip_len), int(frame_interval)
     if mode == "train":
@@ -208,7 +210,7 @@ def offsets_to_indices(offsets: np.ndarray, num_frames: int, clip_len: int, fram
     Returns:
         int64 array of shape ``(num_clips, clip_len)`` with values in ``[0, num_frames)``.
     """
-    _check_choice("out_of_bound", out_of_bound, OUT_OF_BOUND_OPTIONS)
+    check_choice(out_of_bound, "out_of_bound", OUT_OF_BOUND_OPTIONS)
     offsets = np.asarray(offsets)
     frame_inds = offsets[:, None] + np.arange(clip_len)[None, :] * frame_interval  # (num_clips, clip_len)
     if out_of_bound == "loop":
@@ -226,13 +228,5 @@ def _no_draws(high: int, *, size: int) -> np.ndarray:
 
 def _check_counts(**counts: object) -> None:
     for name, value in counts.items():
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{name} must be an int >= 1, got {type(value).__name__} {value!r}")
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
+        check_int(value, name, minimum=1)
 
-
-def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if not isinstance(value, str) or value not in allowed:
-        options = ", ".join(repr(option) for option in allowed)
-        raise ValueError(f"{name} must be one of {options}, got {value!r}")

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from course_utils.sampling import RngLike, as_generator, sample_clips
+from course_utils.validation import check_int
 
 Consensus = Union[nn.Module, Callable[..., torch.Tensor]]
 
@@ -35,7 +36,7 @@ class SnippetCNN(nn.Module):
     def __init__(self, in_channels: int, *, width: int = 8, feature_dim: int = 32):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("width", width), ("feature_dim", feature_dim)):
-            _check_positive_int(name, value)
+            check_int(value, name, minimum=1)
         self.feature_dim = feature_dim
         self.layers = nn.Sequential(
             _conv_block(in_channels, width), _conv_block(width, 2 * width),  # (N, C, H, W) -> (N, 2w, H/4, W/4)
@@ -72,8 +73,8 @@ class TSN(nn.Module):
     def __init__(self, backbone: nn.Module, num_classes: int, num_segments: int, consensus: Consensus, *,
                  feature_dim: Optional[int] = None):
         super().__init__()
-        _check_positive_int("num_classes", num_classes)
-        _check_positive_int("num_segments", num_segments)
+        check_int(num_classes, "num_classes", minimum=1)
+        check_int(num_segments, "num_segments", minimum=1)
         if not callable(consensus):
             raise TypeError(f"consensus must be a module or a function, got {type(consensus).__name__}")
         if feature_dim is None:
@@ -81,7 +82,7 @@ class TSN(nn.Module):
                 raise ValueError("cannot infer feature_dim: the backbone has no attribute feature_dim; "
                                  "pass feature_dim=D, the length of the backbone's output features")
             feature_dim = backbone.feature_dim
-        _check_positive_int("feature_dim", feature_dim)
+        check_int(feature_dim, "feature_dim", minimum=1)
         self.backbone = backbone
         self.num_classes = num_classes
         self.num_segments = num_segments
@@ -162,7 +163,7 @@ def sample_snippet_indices(num_videos: int, num_frames: int, num_segments: int, 
     Returns:
         int64 array ``(num_videos, num_segments, clip_len)`` of frame indices.
     """
-    _check_positive_int("num_videos", num_videos)
+    check_int(num_videos, "num_videos", minimum=1)
     generator = as_generator(rng)
     return np.stack([sample_clips(num_frames, num_segments, clip_len, mode=mode, rng=generator)
                      for _ in range(num_videos)])
@@ -230,9 +231,3 @@ def _check_clips(clips: torch.Tensor, *, min_len: int) -> None:
     if clips.shape[3] < min_len:
         raise ValueError(f"clips must have clip_len >= {min_len}, got clip_len={clips.shape[3]}")
 
-
-def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
