@@ -8,15 +8,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils.validation import check_int
+
 __all__ = ["boring_video", "boring_video_difference", "per_frame_difference", "zero_padding_edge_factors"]
 
-
-def _check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def boring_video(images: torch.Tensor, num_frames: int) -> torch.Tensor:
@@ -31,7 +26,7 @@ def boring_video(images: torch.Tensor, num_frames: int) -> torch.Tensor:
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         raise ValueError(f"images must be a (B, C, H, W) tensor, got {getattr(images, 'shape', type(images))}")
-    num_frames = _check_int(num_frames, "num_frames", minimum=1)
+    num_frames = check_int(num_frames, "num_frames", minimum=1)
     return images.unsqueeze(2).repeat(1, 1, num_frames, 1, 1)  # (B, C, H, W) -> (B, C, T, H, W)
 
 
@@ -48,8 +43,8 @@ def zero_padding_edge_factors(num_frames: int, time_kernel: int) -> np.ndarray:
     Returns:
         float64 array (T,).
     """
-    num_frames = _check_int(num_frames, "num_frames", minimum=1)
-    time_kernel = _check_int(time_kernel, "time_kernel", minimum=1)
+    num_frames = check_int(num_frames, "num_frames", minimum=1)
+    time_kernel = check_int(time_kernel, "time_kernel", minimum=1)
     if time_kernel % 2 == 0:
         raise ValueError(f"time_kernel must be odd (centred taps), got {time_kernel}")
     half = time_kernel // 2

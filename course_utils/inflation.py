@@ -12,12 +12,12 @@ from __future__ import annotations
 import copy
 from typing import Callable, Union
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from course_utils.fixed_point import boring_video, zero_padding_edge_factors
+from course_utils.validation import check_choice, check_int
 
 __all__ = ["TimePaddedConv3d", "boring_video", "inflate_batchnorm", "inflate_conv", "inflate_model",
            "inflate_pool", "inflate_weight", "zero_padding_edge_factors"]
@@ -27,18 +27,6 @@ INITS = ("mean", "center")
 TimeKernel = Union[int, Callable[[str, nn.Module], int]]
 
 
-def _check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return str(value)
 
 
 class TimePaddedConv3d(nn.Module):
@@ -60,8 +48,8 @@ class TimePaddedConv3d(nn.Module):
         if conv.padding[0] != 0:
             raise ValueError(f"conv must not pad time itself (padding[0] == 0), got padding={conv.padding}")
         self.conv = conv
-        self.time_padding = _check_int(time_padding, "time_padding", minimum=0)
-        self.time_padding_mode = _check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
+        self.time_padding = check_int(time_padding, "time_padding", minimum=0)
+        self.time_padding_mode = check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
 
     @property
     def weight(self) -> nn.Parameter:
@@ -101,8 +89,8 @@ def inflate_weight(weight2d: torch.Tensor, time_kernel: int, *, init: str = "mea
     """
     if not isinstance(weight2d, torch.Tensor) or weight2d.dim() != 4:
         raise ValueError(f"weight2d must be a 4-D tensor (O, C, kh, kw), got {getattr(weight2d, 'shape', weight2d)}")
-    time_kernel = _check_int(time_kernel, "time_kernel", minimum=1)
-    init = _check_choice(init, "init", INITS)
+    time_kernel = check_int(time_kernel, "time_kernel", minimum=1)
+    init = check_choice(init, "init", INITS)
     w2 = weight2d.detach()
     if init == "mean":
         return w2.unsqueeze(2).repeat(1, 1, time_kernel, 1, 1) / time_kernel  # (O, C, kh, kw) -> (O, C, Kt, kh, kw)
@@ -146,13 +134,13 @@ def inflate_conv(conv2d: nn.Conv2d, time_kernel: int, *, time_stride: int = 1, t
     """
     if not isinstance(conv2d, nn.Conv2d):
         raise TypeError(f"conv2d must be an nn.Conv2d, got {type(conv2d).__name__}")
-    time_kernel = _check_int(time_kernel, "time_kernel", minimum=1)
-    time_stride = _check_int(time_stride, "time_stride", minimum=1)
-    time_dilation = _check_int(time_dilation, "time_dilation", minimum=1)
+    time_kernel = check_int(time_kernel, "time_kernel", minimum=1)
+    time_stride = check_int(time_stride, "time_stride", minimum=1)
+    time_dilation = check_int(time_dilation, "time_dilation", minimum=1)
     if time_padding is None:
         time_padding = time_dilation * (time_kernel // 2)
-    time_padding = _check_int(time_padding, "time_padding", minimum=0)
-    time_padding_mode = _check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
+    time_padding = check_int(time_padding, "time_padding", minimum=0)
+    time_padding_mode = check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
     weight = inflate_weight(conv2d.weight, time_kernel, init=init)
     explicit = time_padding_mode != "zeros" or conv2d.padding_mode != "zeros"
     conv3d = nn.Conv3d(conv2d.in_channels, conv2d.out_channels, (time_kernel, *conv2d.kernel_size),
@@ -210,11 +198,11 @@ def inflate_pool(pool2d: nn.Module, time_kernel: int = 1, *, time_stride: int = 
     Returns:
         The 3D layer, with spatial options (padding, dilation, ceil_mode, count_include_pad, ...) kept.
     """
-    time_kernel = _check_int(time_kernel, "time_kernel", minimum=1)
-    time_stride = _check_int(time_stride, "time_stride", minimum=1)
-    time_padding = _check_int(time_padding, "time_padding", minimum=0)
+    time_kernel = check_int(time_kernel, "time_kernel", minimum=1)
+    time_stride = check_int(time_stride, "time_stride", minimum=1)
+    time_padding = check_int(time_padding, "time_padding", minimum=0)
     if time_output_size is not None:
-        time_output_size = _check_int(time_output_size, "time_output_size", minimum=1)
+        time_output_size = check_int(time_output_size, "time_output_size", minimum=1)
     pair = nn.modules.utils._pair
     if isinstance(pool2d, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
         size = (time_output_size, *pair(pool2d.output_size))
@@ -240,7 +228,7 @@ _INFLATABLE = (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d, nn.Adaptiv
 
 def _kernel_for(time_kernel: TimeKernel, name: str, layer: nn.Module, what: str) -> int:
     value = time_kernel(name, layer) if callable(time_kernel) else time_kernel
-    return _check_int(value, f"{what} for layer {name!r}", minimum=1)
+    return check_int(value, f"{what} for layer {name!r}", minimum=1)
 
 
 def inflate_model(model2d: nn.Module, *, time_kernel: TimeKernel = 3, time_padding_mode: str = "zeros",
@@ -269,11 +257,11 @@ def inflate_model(model2d: nn.Module, *, time_kernel: TimeKernel = 3, time_paddi
     """
     if not isinstance(model2d, nn.Module):
         raise TypeError(f"model2d must be an nn.Module, got {type(model2d).__name__}")
-    _check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
-    _check_choice(init, "init", INITS)
+    check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
+    check_choice(init, "init", INITS)
     for option, value in (("time_kernel", time_kernel), ("pool_time_kernel", pool_time_kernel)):
         if not callable(value):
-            _check_int(value, option, minimum=1)
+            check_int(value, option, minimum=1)
     done: dict[int, nn.Module] = {}  # id of an original layer -> its inflated version (keeps shared layers shared)
 
     def convert(name: str, layer: nn.Module) -> nn.Module | None:

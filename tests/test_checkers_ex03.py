@@ -16,15 +16,6 @@ from course_utils.checks import CheckFailed, check
 from course_utils.fixed_point import boring_video
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny float64 ops are far slower with 2 threads on a loaded machine: use one, then restore."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ------------------------------------------------------------------------------------------- 03.inflate_conv
 def inflate_conv_variant(conv2d, time_kernel, *, divisor="kt", axis_last=False, bias_div=False, view=False,
                          in_place=False, time_padding="half", padding_mode="zeros", stride="spatial",

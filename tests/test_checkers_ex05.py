@@ -12,15 +12,6 @@ from torch.nn import functional as F
 from course_utils.checks import CheckFailed, check
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny float64 ops are thousands of times slower with 2 threads on a loaded machine: use one, then restore."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ---------------------------------------------------------------- student-style solutions (as in the notebook)
 def pairwise_ok(theta_x, phi_x, mode, W_f=None, *, dim=-1, scale=1.0, relu=True, count="keys", swap=False):
     if mode in ("gaussian", "embedded"):

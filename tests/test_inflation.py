@@ -17,15 +17,6 @@ from course_utils.inflation import (TimePaddedConv3d, inflate_batchnorm, inflate
 from course_utils.resnet2d import build_small_resnet
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny float64 ops are far slower with 2 threads on a loaded machine: use one, then restore."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _conv(seed=0, **options):
     settings = {"in_channels": 4, "out_channels": 6, "kernel_size": (3, 5), "padding": (1, 2), **options}
     return randomize(nn.Conv2d(**settings), seed).double()

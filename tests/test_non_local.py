@@ -9,15 +9,6 @@ from course_utils.non_local import MODES, NonLocalBlock, embed, pairwise_weights
 from course_utils.non_local_fast import attend_fast, concat_attention_sorted
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops are far slower with 2 threads on a loaded machine: use one, then restore."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def randomised(block: NonLocalBlock, seed: int) -> NonLocalBlock:
     """Give every parameter (W_z included) and BN statistic a non-zero seeded value; eval mode."""
     generator = torch.Generator().manual_seed(seed)

@@ -12,15 +12,6 @@ from course_utils.inflation import inflate_model
 from course_utils.resnet2d import BasicBlock, SmallResNet, build_small_resnet, make_basic_block
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops are far slower with 2 threads on a loaded machine: use one, then restore."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_builder_shapes_and_structure():
     model = build_small_resnet(in_channels=3, num_classes=5, widths=(8, 16, 32), blocks_per_stage=2)
     assert isinstance(model, SmallResNet) and len(model.stages) == 3
