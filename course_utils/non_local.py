@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from course_utils.non_local_fast import attend_fast
+from course_utils.validation import check_int
 
 MODES = ("gaussian", "embedded", "dot", "concatenate")
 IMPLS = ("naive", "fast")
@@ -32,13 +33,6 @@ def check_impl(impl: object) -> str:
         raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
     return impl
 
-
-def _check_channels(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
 
 
 class NonLocalBlock(nn.Module):
@@ -62,10 +56,10 @@ class NonLocalBlock(nn.Module):
     def __init__(self, in_channels: int, inter_channels: int | None = None, *, mode: str = "embedded",
                  sub_sample: bool = False, bn: bool = True, impl: str = "naive") -> None:
         super().__init__()
-        in_channels = _check_channels("in_channels", in_channels)
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
         if inter_channels is None:
             inter_channels = max(in_channels // 2, 1)
-        inter_channels = _check_channels("inter_channels", inter_channels)
+        inter_channels = check_int(inter_channels, "inter_channels", minimum=1)
         for name, flag in (("sub_sample", sub_sample), ("bn", bn)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")

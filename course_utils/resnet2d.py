@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from course_utils.validation import check_int
 
 __all__ = ["BasicBlock", "SmallResNet", "build_small_resnet", "make_basic_block"]
 
@@ -51,8 +52,7 @@ def make_basic_block(in_channels: int, out_channels: int, *, stride: int = 1) ->
         A ``BasicBlock`` of 2D layers.
     """
     for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("stride", stride)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_int(value, name, minimum=1)
     downsample = None
     if stride != 1 or in_channels != out_channels:
         downsample = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
@@ -104,12 +104,13 @@ def build_small_resnet(*, in_channels: int = 3, num_classes: int = 8, widths: Se
         A ``SmallResNet`` of 2D layers, in training mode, float32, on the CPU.
     """
     widths = tuple(widths)
-    if not widths or any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in widths):
-        raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}")
+    if not widths:
+        raise ValueError("widths must be a non-empty sequence of positive ints, got ()")
+    for index, width in enumerate(widths):
+        check_int(width, f"widths[{index}]", minimum=1)
     for name, value in (("in_channels", in_channels), ("num_classes", num_classes),
                         ("blocks_per_stage", blocks_per_stage), ("stem_stride", stem_stride)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_int(value, name, minimum=1)
     stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, stride=stem_stride, padding=1, bias=False),
                          nn.BatchNorm2d(widths[0]), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
     stages = []

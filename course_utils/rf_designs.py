@@ -16,13 +16,14 @@ from collections import OrderedDict
 
 from torch import nn
 
+from course_utils.validation import check_int
+
 __all__ = ["i3d_style_net", "late_fusion_net", "uniform_3d_net"]
 
 
 def _check_counts(**counts: int) -> None:
     for name, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_int(value, name, minimum=1)
 
 
 def _conv(in_channels: int, out_channels: int, kernel: tuple[int, int, int],

@@ -260,7 +260,7 @@ def test_designs_run_and_pace_time_differently():
     for build in (late_fusion_net, uniform_3d_net, i3d_style_net):
         with torch.no_grad():
             assert build(channels=3).eval()(torch.zeros(1, 3, 16, 32, 32)).shape == (1, 3, 1, 1, 1)
-        with pytest.raises(ValueError, match="channels must be a positive int"):
+        with pytest.raises(ValueError, match="channels must be >= 1"):
             build(channels=0)
     shape = (3, 16, 112, 112)
     names, sizes = growth_steps(receptive_field(late_fusion_net(), (3, 20, 64, 64)))

@@ -44,13 +44,13 @@ def test_inflated_small_resnet_runs_on_videos_and_keeps_the_fixed_point():
     assert boring_video_difference(model2d, model3d, x, 4) > 1e-6
 
 
-@pytest.mark.parametrize("options, match", [
-    (dict(widths=()), "widths"), (dict(widths=(8, 0)), "widths"), (dict(num_classes=0), "num_classes"),
-    (dict(blocks_per_stage=1.5), "blocks_per_stage"), (dict(in_channels=True), "in_channels"),
-    (dict(stem_stride=0), "stem_stride"),
+@pytest.mark.parametrize("options, error, match", [
+    (dict(widths=()), ValueError, "widths"), (dict(widths=(8, 0)), ValueError, r"widths\[1\]"),
+    (dict(num_classes=0), ValueError, "num_classes"), (dict(blocks_per_stage=1.5), TypeError, "blocks_per_stage"),
+    (dict(in_channels=True), TypeError, "in_channels"), (dict(stem_stride=0), ValueError, "stem_stride"),
 ])
-def test_builder_rejects_bad_numbers(options, match):
-    with pytest.raises(ValueError, match=match):
+def test_builder_rejects_bad_numbers(options, error, match):
+    with pytest.raises(error, match=match):
         build_small_resnet(**options)
 
 
