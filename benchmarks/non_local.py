@@ -4,7 +4,7 @@
     python3 benchmarks/non_local.py --shapes 1,64,4,14,14 --modes dot --repeats 3
 
 float32, time = median of interleaved runs (naive, fast, naive, fast, ...; one untimed warm-up each), peak memory
-measured as described in course_utils.non_local_cost (CUDA allocator peak on a GPU, resident-set high-water mark on a
+measured as described in course_utils.non_local.cost (CUDA allocator peak on a GPU, resident-set high-water mark on a
 Linux CPU). A case whose naive intermediates would exceed the memory budget (8 GB by default) is not run for naive.
 Runs on the CPU, and on the GPU as well when there is one. Goals (issue 7) are for the 2-core CPU.
 """
@@ -18,8 +18,8 @@ import platform
 import torch
 
 from course_utils.device import get_device
-from course_utils.non_local import MODES, NonLocalBlock
-from course_utils.non_local_cost import block_step, can_measure_memory, compare_costs, naive_intermediate_bytes
+from course_utils.non_local.block import MODES, NonLocalBlock
+from course_utils.non_local.cost import block_step, can_measure_memory, compare_costs, naive_intermediate_bytes
 
 SHAPES = ((1, 64, 4, 14, 14), (1, 256, 8, 14, 14), (1, 512, 8, 14, 14), (1, 128, 16, 28, 28), (1, 64, 32, 56, 56))
 GB = 1e9

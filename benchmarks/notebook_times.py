@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbclient
 
-from course_utils import notebook_contract as contract
-from course_utils.authoring import solution_paths
+from course_utils.authoring import contract
+from course_utils.authoring.commands import solution_paths
 
 PER_NOTEBOOK_S = 60.0
 TOTAL_S = 180.0

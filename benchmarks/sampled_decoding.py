@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.data import make_videos
-from course_utils.sampling import sample_clips
+from course_utils.sampling.clips import sample_clips
 from course_utils.video_io import read_video, video_info, write_video
 
 GOAL_RATIO = 0.3

@@ -1,32 +1,31 @@
 """course_utils: the shared package of the hands-on video understanding course.
 
-Importing it does no work: no seeding, no plotting settings, no downloads. The modules, one per concern:
-``device``, ``data``, ``video_io``, ``plot``, ``sampling``, ``consensus`` and ``tsn``, ``inflation`` and
-``resnet2d``, ``receptive_field``, ``non_local``, ``checks`` (exercise checks), ``authoring`` (solutions -> student
-notebooks) and ``grade`` (the instructor's grader, ``python -m course_utils.grade``).
+Two wings, and nothing runs at import time (no seeding, no plotting settings, no downloads; names load on first use):
+
+* the student toolkit, one module or subpackage per topic: ``device``, ``data``, ``video_io``, ``plot``,
+  ``sampling``, ``consensus`` and ``tsn``, ``inflation``, ``receptive_field``, ``non_local``;
+* the course tooling: ``exercises`` (the exercise checks: ``check("01.segment_sampling", ...)``), ``authoring``
+  (``python -m course_utils.authoring``: solutions -> student notebooks) and ``grade`` (the instructor's grader,
+  ``python -m course_utils.grade``). The tooling imports none of torch, PyAV or matplotlib until it runs a check.
 """
 
-from course_utils.checks import CheckFailed, check
-from course_utils.consensus import AttentionWeighting, LinearWeighting, avg_consensus, max_consensus, topk_consensus
-from course_utils.data import CLASS_GROUPS, CLASS_NAMES, SyntheticVideos, group_accuracy, make_videos, video_to_tensor
-from course_utils.device import get_device, seed_everything
-from course_utils.fixed_point import boring_video, boring_video_difference
-from course_utils.inflation import inflate_batchnorm, inflate_conv, inflate_model, inflate_pool
-from course_utils.non_local import NonLocalBlock
-from course_utils.plot import animate_video, plot_frames, plot_sampling_timeline
-from course_utils.receptive_field import ReceptiveField, ReceptiveFieldError, receptive_field
-from course_utils.resnet2d import SmallResNet, build_small_resnet
-from course_utils.rf_empirical import empirical_receptive_field
-from course_utils.sampling import sample_clips, segment_bounds
-from course_utils.tsn import TSN, build_tsn
-from course_utils.video_io import VideoFolder, VideoInfo, read_video, video_info, write_video
+from course_utils._lazy import lazy_exports
 
-__all__ = [
-    "AttentionWeighting", "LinearWeighting", "NonLocalBlock", "SmallResNet", "TSN", "avg_consensus", "boring_video",
-    "boring_video_difference", "build_small_resnet", "build_tsn", "inflate_batchnorm", "inflate_conv", "inflate_model",
-    "inflate_pool", "max_consensus", "topk_consensus",
-    "CLASS_GROUPS", "CLASS_NAMES", "CheckFailed", "ReceptiveField", "ReceptiveFieldError", "SyntheticVideos",
-    "VideoFolder", "VideoInfo", "animate_video", "check", "empirical_receptive_field", "get_device",
-    "group_accuracy", "make_videos", "plot_frames", "plot_sampling_timeline", "read_video", "receptive_field",
-    "sample_clips", "seed_everything", "segment_bounds", "video_info", "video_to_tensor", "write_video",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "course_utils.exercises.framework": ["CheckFailed", "check"],
+    "course_utils.consensus": ["AttentionWeighting", "LinearWeighting", "avg_consensus", "max_consensus",
+                               "topk_consensus"],
+    "course_utils.data": ["CLASS_GROUPS", "CLASS_NAMES", "SyntheticVideos", "group_accuracy", "make_videos",
+                          "video_to_tensor"],
+    "course_utils.device": ["get_device", "seed_everything"],
+    "course_utils.inflation.fixed_point": ["boring_video", "boring_video_difference"],
+    "course_utils.inflation.inflate": ["inflate_batchnorm", "inflate_conv", "inflate_model", "inflate_pool"],
+    "course_utils.inflation.resnet2d": ["SmallResNet", "build_small_resnet"],
+    "course_utils.non_local.block": ["NonLocalBlock"],
+    "course_utils.plot": ["animate_video", "plot_frames", "plot_sampling_timeline"],
+    "course_utils.receptive_field.analytic": ["ReceptiveField", "ReceptiveFieldError"],
+    "course_utils.receptive_field.empirical": ["empirical_receptive_field"],
+    "course_utils.sampling.clips": ["sample_clips", "segment_bounds"],
+    "course_utils.tsn": ["TSN", "build_tsn"],
+    "course_utils.video_io": ["VideoFolder", "VideoInfo", "read_video", "video_info", "write_video"],
+})

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_utils.sampling import RngLike, as_generator, sample_clips
+from course_utils.sampling.clips import RngLike, as_generator, sample_clips
 from course_utils.validation import check_int
 
 Consensus = Union[nn.Module, Callable[..., torch.Tensor]]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.grade.course import SANITIZE_FILE
+
 REPO = Path(__file__).resolve().parent.parent
 NAME = "99_demo"
 
@@ -101,8 +103,8 @@ def solution_notebook() -> nbformat.NotebookNode:
 def make_course(root: Path) -> Path:
     """Write the demo course (solutions/, democheck.py, the repo's nbval sanitizer) under ``root``; return it."""
     (root / "solutions").mkdir(parents=True)
-    (root / "course_utils").mkdir()
-    shutil.copy(REPO / "course_utils" / "nbval_sanitize.cfg", root / "course_utils" / "nbval_sanitize.cfg")
+    (root / "course_utils" / "grade").mkdir(parents=True)
+    shutil.copy(REPO / SANITIZE_FILE, root / SANITIZE_FILE)
     (root / "democheck.py").write_text(DEMOCHECK, encoding="utf-8")
     nbformat.write(solution_notebook(), str(root / "solutions" / f"{NAME}.ipynb"))
     return root
@@ -128,7 +130,7 @@ FAIL_OUTPUT = "CheckFailed: \u2718 99.add: 1/3 checks passed"
 
 def corpus() -> dict[str, tuple[bytes | nbformat.NotebookNode, dict]]:
     """Return ``{file name: (content, expected)}``; expected has ``status``, ``points`` per exercise, ``flags``."""
-    from course_utils import notebook_contract
+    from course_utils.authoring import contract as notebook_contract
 
     def expect(add: int, scale: int, status: str = "graded", flags: tuple[str, ...] = ()) -> dict:
         return {"status": status, "points": {"99.add": add, "99.scale": scale}, "flags": set(flags)}

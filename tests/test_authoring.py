@@ -10,9 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import _config, authoring
-from course_utils import notebook_contract as contract
-from course_utils.percent_script import script_to_notebook
+from course_utils import authoring
+from course_utils.authoring import config as _config
+from course_utils.authoring import contract
+from course_utils.authoring.percent_script import script_to_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = authoring.solution_paths()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.checks import CheckFailed, check
+from course_utils.exercises.framework import CheckFailed, check
 from course_utils.data import make_videos
 from course_utils.exercises.ex00_support import object_colour, reference_single_frame_baseline
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_utils.checks import CheckFailed, check
-from course_utils.sampling import sample_clips
+from course_utils.exercises.framework import CheckFailed, check
+from course_utils.sampling.clips import sample_clips
 
 
 # ---------------------------------------------------------------- 01.segment_sampling (train mode)

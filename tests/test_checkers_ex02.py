@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.checks import CheckFailed, check
+from course_utils.exercises.framework import CheckFailed, check
 from course_utils.consensus import AttentionWeighting, LinearWeighting, avg_consensus, max_consensus, topk_consensus
 
 

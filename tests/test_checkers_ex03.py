@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import inflation
-from course_utils.checks import CheckFailed, check
-from course_utils.fixed_point import boring_video
+from course_utils.inflation import inflate as inflation
+from course_utils.exercises.framework import CheckFailed, check
+from course_utils.inflation.fixed_point import boring_video
 
 
 # ------------------------------------------------------------------------------------------- 03.inflate_conv
@@ -272,7 +272,7 @@ def boring_video_check_variant(model2d, model3d, images, num_frames, *, eval_mod
 
 
 def test_boring_video_check_accepts_the_solution_and_the_course_version(capsys):
-    from course_utils.fixed_point import boring_video_difference
+    from course_utils.inflation.fixed_point import boring_video_difference
 
     check("03.boring_video_check", boring_video_check_variant)
     check("03.boring_video_check", boring_video_difference)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from course_utils.checks import CheckFailed, check, run_checks
+from course_utils.exercises.framework import CheckFailed, check, run_checks
 from course_utils.exercises.ex04_networks import LATE_FUSION, RF_QUIZ
 from course_utils.exercises.ex04_recurrence import RF_RECURRENCE
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from course_utils.checks import CheckFailed, check
+from course_utils.exercises.framework import CheckFailed, check
 
 
 # ---------------------------------------------------------------- student-style solutions (as in the notebook)

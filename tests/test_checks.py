@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.checks import (CheckFailed, Exercise, expect_close, expect_equal, expect_true, fail, get_exercise,
+from course_utils.exercises.framework import (CheckFailed, Exercise, expect_close, expect_equal, expect_true, fail, get_exercise,
                                  run_checks)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import _config
+from course_utils.authoring import config as _config
 from course_utils.device import get_device
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,15 +78,15 @@ def test_configured_install_url_derives_from_the_repository_url():
 
 
 def test_generated_setup_source_installs_only_on_colab(monkeypatch):
-    from course_utils.notebook_contract import SETUP_SOURCE
+    from course_utils.authoring.contract import SETUP_SOURCE
 
     assert_setup_behaviour(SETUP_SOURCE, monkeypatch)
 
 
 def test_generated_setup_source_follows_the_configuration():
-    code = ("import course_utils._config as c\n"
+    code = ("import course_utils.authoring.config as c\n"
             "c.INSTALL_URL = 'git+https://example.invalid/owner/name@branch'\n"
-            "from course_utils.notebook_contract import SETUP_SOURCE\n"
+            "from course_utils.authoring.contract import SETUP_SOURCE\n"
             "assert 'git+https://example.invalid/owner/name@branch' in SETUP_SOURCE, SETUP_SOURCE\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -113,7 +113,7 @@ def test_notebook_starts_with_the_setup_cell(path, monkeypatch):
     ('print("Computing on:", device)', 'pass'),                             # no device line
 ])
 def test_the_setup_check_rejects_broken_cells(old, new, monkeypatch):
-    from course_utils.notebook_contract import SETUP_SOURCE
+    from course_utils.authoring.contract import SETUP_SOURCE
 
     assert old in SETUP_SOURCE, f"the generated cell changed; update this test: {old!r}"
     with pytest.raises(AssertionError):

@@ -11,9 +11,9 @@ import copy
 import nbformat
 import pytest
 
-from course_utils import notebook_contract
+from course_utils.authoring import contract as notebook_contract
 from course_utils.grade import grade_submissions, load_course
-from course_utils.grade.course import default_course_root
+from course_utils.grade.course import SANITIZE_FILE, default_course_root
 
 PREFERRED = ("00_", "01_", "02_", "05_", "03_", "04_")   # quickest notebooks first
 
@@ -25,7 +25,7 @@ def course():
 
 def test_the_course_root_is_found_from_the_package():
     assert (default_course_root() / "solutions").is_dir()
-    assert (default_course_root() / "course_utils" / "nbval_sanitize.cfg").is_file()
+    assert (default_course_root() / SANITIZE_FILE).is_file()
 
 
 def test_every_solution_notebook_is_gradable(course):

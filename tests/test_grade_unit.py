@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 import grade_corpus as gc
-from course_utils import notebook_contract
+from course_utils.authoring import contract as notebook_contract
 from course_utils.grade import flags
 from course_utils.grade.__main__ import main as cli_main
 from course_utils.grade.course import CourseError, load_course
@@ -34,12 +34,12 @@ def rules(source: str, **kwargs) -> set[str]:
 @pytest.mark.parametrize("source, rule", [
     ("def check(*a):\n    print('ok')", "checker"),
     ("check = lambda *a: None", "checker"),
-    ("from course_utils.checks import run_checks", "checker-import"),
-    ("import course_utils.checks as c", "checker-import"),
+    ("from course_utils.exercises.framework import run_checks", "checker-import"),
+    ("import course_utils.exercises.framework as c", "checker-import"),
     ("from course_utils import check as c", "checker-import"),
     ("import nbval", "checker-import"),
-    ("from course_utils.sampling import sample_segments", "course-import"),
-    ("import sys\nsys.modules['course_utils.checks'] = None", "sys-modules"),
+    ("from course_utils.sampling.clips import sample_segments", "course-import"),
+    ("import sys\nsys.modules['course_utils.exercises.framework'] = None", "sys-modules"),
     ("from sys import modules", "sys-modules"),
     ("import builtins\nbuiltins.len = None", "builtins"),
     ("__builtins__['print'] = None", "builtins"),
@@ -81,7 +81,7 @@ def test_flags_leave_ordinary_answers_alone(source):
 
 
 def test_flags_allow_what_the_solution_itself_does():
-    solution = "from course_utils.sampling import reference\n\ndef f(x):\n    return reference(x)"
+    solution = "from course_utils.sampling.clips import reference\n\ndef f(x):\n    return reference(x)"
     assert "course-import" in rules(solution)
     assert rules(solution, allowed=flags.signature(solution)) == set()
     other = "from course_utils.tsn import secret\n\ndef f(x):\n    return secret(x)"

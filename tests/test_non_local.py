@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from course_utils.non_local import MODES, NonLocalBlock, embed, pairwise_weights
-from course_utils.non_local_fast import attend_fast, concat_attention_sorted
+from course_utils.non_local.block import MODES, NonLocalBlock, embed, pairwise_weights
+from course_utils.non_local.fast import attend_fast, concat_attention_sorted
 
 
 def randomised(block: NonLocalBlock, seed: int) -> NonLocalBlock:
@@ -76,7 +76,7 @@ def test_sorted_concatenation_passes_gradcheck():
 
 
 def test_chunked_attention_backward_matches_naive_over_several_blocks(monkeypatch):
-    from course_utils import non_local_fast
+    from course_utils.non_local import fast as non_local_fast
 
     monkeypatch.setattr(non_local_fast, "BACKWARD_BLOCK_ELEMENTS", 20)  # 20 // 7 keys = 2 queries per block
     generator = torch.Generator().manual_seed(12)
@@ -188,7 +188,7 @@ def test_bad_inputs():
 
 # ---------------------------------------------------------------- cost measurement and the affinity widget
 def test_naive_intermediate_bytes():
-    from course_utils.non_local_cost import naive_intermediate_bytes
+    from course_utils.non_local.cost import naive_intermediate_bytes
 
     num = 32 * 56 * 56
     assert naive_intermediate_bytes("embedded", (1, 64, 32, 56, 56)) == 2 * num * num * 4
@@ -199,7 +199,7 @@ def test_naive_intermediate_bytes():
 
 
 def test_compare_costs_measures_a_known_allocation():
-    from course_utils.non_local_cost import can_measure_memory, compare_costs
+    from course_utils.non_local.cost import can_measure_memory, compare_costs
 
     cpu = torch.device("cpu")
     costs = compare_costs({"big": lambda: torch.ones(16 * 2**20 // 4).add_(1), "small": lambda: torch.ones(8)},
@@ -221,7 +221,7 @@ def moving_square(num_frames: int = 4, size: int = 12) -> torch.Tensor:
 
 
 def test_query_affinities_follow_the_object():
-    from course_utils.non_local_widget import centred_features, query_affinities
+    from course_utils.non_local.widget import centred_features, query_affinities
 
     weights = query_affinities(centred_features(moving_square()), (1, 5, 4))
     assert weights.shape == (4, 12, 12)
@@ -237,7 +237,7 @@ def test_query_affinities_follow_the_object():
 def test_affinity_widget_redraws_when_the_query_moves():
     import ipywidgets
 
-    from course_utils.non_local_widget import affinity_widget
+    from course_utils.non_local.widget import affinity_widget
 
     widget = affinity_widget(moving_square(), query=(0, 5, 2))
     sliders, summary, picture = widget.children
@@ -253,7 +253,7 @@ def test_affinity_widget_picture_is_legible_and_small():
     import re
     import struct
 
-    from course_utils.non_local_widget import affinity_widget
+    from course_utils.non_local.widget import affinity_widget
 
     picture = affinity_widget(moving_square(num_frames=8), query=(0, 5, 2)).children[2]
     png = base64.b64decode(re.search(r'base64,([^"]+)"', picture.value).group(1))

@@ -68,3 +68,32 @@ def test_public_functions_are_documented():
         if (inspect.isfunction(obj) or inspect.isclass(obj)) and not inspect.getdoc(obj):
             missing.append(name)
     assert not missing, f"public names without a docstring: {missing}"
+
+
+def test_tooling_imports_no_heavy_library():
+    code = ("import sys, course_utils, course_utils.grade, course_utils.authoring, course_utils.exercises\n"
+            "heavy = sorted(m for m in ('torch', 'av', 'matplotlib', 'ipywidgets') if m in sys.modules)\n"
+            "print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]", f"importing the tooling loaded {result.stdout.strip()}"
+
+
+def test_no_topic_prefixed_module_in_the_package_root():
+    topics = ("rf_", "non_local", "sampling_", "fixed_point", "resnet", "inflation", "receptive_field")
+    flat = [p.name for p in PACKAGE.glob("*.py") if p.name.startswith(topics)]
+    assert not flat, f"move these into their topic's subpackage: {flat}"
+
+
+def test_no_reexported_name_is_shadowed_by_a_submodule():
+    """Importing a submodule sets the package attribute of that name, which would hide a lazily re-exported one."""
+    clashes = []
+    for info in pkgutil.walk_packages([str(PACKAGE)], prefix="course_utils."):
+        if not info.ispkg:
+            continue
+        package = importlib.import_module(info.name)
+        submodules = {sub.name for sub in pkgutil.iter_modules(package.__path__)}
+        clashes += [f"{info.name}.{name}" for name in getattr(package, "__all__", ()) if name in submodules]
+    top = {sub.name for sub in pkgutil.iter_modules(course_utils.__path__)}
+    clashes += [f"course_utils.{name}" for name in course_utils.__all__ if name in top]
+    assert not clashes, f"rename the module or the name: {clashes}"

@@ -1,4 +1,4 @@
-"""Tests of course_utils.receptive_field, rf_layers and rf_empirical: analytic fields, measured fields, errors."""
+"""Tests of course_utils.receptive_field.analytic, rf_layers and rf_empirical: analytic fields, measured fields, errors."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from course_utils.receptive_field import ReceptiveFieldError, receptive_field
-from course_utils.rf_empirical import empirical_receptive_field, gradient_bounds, input_gradient, positive_copy
+from course_utils.receptive_field.analytic import ReceptiveFieldError, receptive_field
+from course_utils.receptive_field.empirical import empirical_receptive_field, gradient_bounds, input_gradient, positive_copy
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 MAX = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}
@@ -254,8 +254,8 @@ def test_analytic_and_empirical_fields_agree(stack, data):
 
 # ------------------------------------------------------------------------------------- designs, plots and the widget
 def test_designs_run_and_pace_time_differently():
-    from course_utils.rf_designs import i3d_style_net, late_fusion_net, uniform_3d_net
-    from course_utils.rf_plot import growth_steps
+    from course_utils.receptive_field.designs import i3d_style_net, late_fusion_net, uniform_3d_net
+    from course_utils.receptive_field.plot import growth_steps
 
     for build in (late_fusion_net, uniform_3d_net, i3d_style_net):
         with torch.no_grad():
@@ -282,8 +282,8 @@ def test_plots_return_figures_and_check_their_input():
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    from course_utils.rf_designs import late_fusion_net, uniform_3d_net
-    from course_utils.rf_plot import plot_field_over_frames, plot_growth
+    from course_utils.receptive_field.designs import late_fusion_net, uniform_3d_net
+    from course_utils.receptive_field.plot import plot_field_over_frames, plot_growth
 
     shape = (3, 8, 32, 32)
     fields = {"late": receptive_field(late_fusion_net(), shape), "3d": receptive_field(uniform_3d_net(), shape)}
@@ -307,8 +307,8 @@ def test_plots_return_figures_and_check_their_input():
 
 
 def test_widget_redraws_and_reports_the_edited_field():
-    from course_utils.rf_designs import i3d_style_net, late_fusion_net, uniform_3d_net
-    from course_utils.rf_widget import growth_widget, with_layer_geometry
+    from course_utils.receptive_field.designs import i3d_style_net, late_fusion_net, uniform_3d_net
+    from course_utils.receptive_field.widget import growth_widget, with_layer_geometry
 
     designs = {"late": late_fusion_net(), "i3d": i3d_style_net()}
     shape = (3, 16, 112, 112)

@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 from course_utils.exercises.ex03_support import randomize
-from course_utils.fixed_point import boring_video_difference
-from course_utils.inflation import inflate_model
-from course_utils.resnet2d import BasicBlock, SmallResNet, build_small_resnet, make_basic_block
+from course_utils.inflation.fixed_point import boring_video_difference
+from course_utils.inflation.inflate import inflate_model
+from course_utils.inflation.resnet2d import BasicBlock, SmallResNet, build_small_resnet, make_basic_block
 
 
 def test_builder_shapes_and_structure():

@@ -1,4 +1,4 @@
-"""Tests of course_utils.sampling against MMAction2 SampleFrames (vectors in tests/data, a transcription here)."""
+"""Tests of course_utils.sampling.clips against MMAction2 SampleFrames (vectors in tests/data, a transcription here)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils.sampling import (
+from course_utils.sampling.clips import (
     offsets_to_indices,
     sample_clips,
     segment_bounds,
@@ -314,7 +314,7 @@ def test_helpers_validate_too():
 
 
 def test_explorer_widget_redraws_on_every_control():
-    from course_utils.sampling_widget import describe_sampling, sampling_explorer
+    from course_utils.sampling.explorer import describe_sampling, sampling_explorer
 
     explorer = sampling_explorer(num_frames=64, num_clips=4, clip_len=4, frame_interval=2)
     (row_1, row_2, mode, summary, image) = explorer.children

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbclient
 import pytest
 
-from course_utils import notebook_contract as contract
+from course_utils.authoring import contract
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.checks import Exercise, expect_close, expect_equal, expect_true
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true
 
 RAW_VIDEO_BYTES = Exercise("00.raw_video_bytes", "Raw size of a video in bytes and GiB")
 

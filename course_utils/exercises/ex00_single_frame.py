@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from course_utils.checks import Exercise, expect_equal, expect_true, fail
+from course_utils.exercises.framework import Exercise, expect_equal, expect_true, fail
 from course_utils.data import CLASS_GROUPS, group_accuracy, make_videos
 from course_utils.device import seed_everything
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checks import Exercise, expect_true, fail
+from course_utils.exercises.framework import Exercise, expect_true, fail
 from course_utils.exercises.ex01_support import (FLOAT_HINT, RANGE_HINT, as_indices, chi_square, chi_square_limit,
                                                  generator, global_state_unchanged, matches_test_reference,
                                                  reference_test_mode)
-from course_utils.sampling import sample_clips, segment_bounds
+from course_utils.sampling.clips import sample_clips, segment_bounds
 
 SEGMENT_SAMPLING = Exercise("01.segment_sampling", "TSN segment sampling (train mode)")
 SEGMENT_SAMPLING_TEST = Exercise("01.segment_sampling_test", "TSN segment sampling (test mode: centres)")

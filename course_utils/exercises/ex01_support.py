@@ -1,6 +1,6 @@
 """Shared pieces of the notebook 01 checkers: output validation, seeded generators and statistics.
 
-Every expected value comes from the reference ``course_utils.sampling`` (tested against MMAction2's vectors), so the
+Every expected value comes from the reference ``course_utils.sampling.clips`` (tested against MMAction2's vectors), so the
 checkers and the toolkit cannot drift apart.
 """
 
@@ -12,8 +12,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from course_utils.checks import fail
-from course_utils.sampling import sample_clips
+from course_utils.exercises.framework import fail
+from course_utils.sampling.clips import sample_clips
 
 FLOAT_HINT = ("return integer indices: np.around and '/' give floats; wrap first, then .astype(np.int64) "
               "(np.int was removed in NumPy 1.24)")

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from course_utils.checks import Exercise, expect_close, expect_equal, expect_true, fail
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
 from course_utils.exercises.ex02_pooling import random_tensor
 
 TSN_LOSS = Exercise("02.tsn_loss", "TSN loss with a stable log-sum-exp")

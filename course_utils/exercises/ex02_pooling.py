@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from course_utils.checks import Exercise, expect_close, expect_equal, expect_true, fail
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
 
 
 def random_tensor(*shape: int, seed: int) -> torch.Tensor:

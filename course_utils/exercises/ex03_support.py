@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_utils.checks import fail
-from course_utils.resnet2d import build_small_resnet
+from course_utils.exercises.framework import fail
+from course_utils.inflation.resnet2d import build_small_resnet
 
 
 def randomize(model: nn.Module, seed: int) -> nn.Module:

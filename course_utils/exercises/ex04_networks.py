@@ -13,11 +13,11 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from course_utils.checks import Exercise, expect_equal, expect_true, fail
-from course_utils.receptive_field import ReceptiveField, ReceptiveFieldError, leaf_layers, receptive_field
-from course_utils.rf_empirical import empirical_receptive_field
-from course_utils.rf_layers import POINTWISE_LAYERS
-from course_utils.rf_plot import growth_steps
+from course_utils.exercises.framework import Exercise, expect_equal, expect_true, fail
+from course_utils.receptive_field.analytic import ReceptiveField, ReceptiveFieldError, leaf_layers, receptive_field
+from course_utils.receptive_field.empirical import empirical_receptive_field
+from course_utils.receptive_field.layers import POINTWISE_LAYERS
+from course_utils.receptive_field.plot import growth_steps
 
 LATE_FUSION = Exercise("04.late_fusion_example", "The lecture's 2D late-fusion network, built and measured")
 RF_QUIZ = Exercise("04.rf_quiz", "Quiz: the receptive field of a small 3D network")

@@ -14,8 +14,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from torch import nn
 
-from course_utils.checks import Exercise, expect_equal, expect_true, fail
-from course_utils.receptive_field import receptive_field
+from course_utils.exercises.framework import Exercise, expect_equal, expect_true, fail
+from course_utils.receptive_field.analytic import receptive_field
 
 RF_RECURRENCE = Exercise("04.rf_recurrence", "The receptive field recurrence, layer by layer")
 EXERCISES = (RF_RECURRENCE,)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from course_utils.checks import Exercise, expect_true, fail
-from course_utils.exercises.ex05_fixtures import (expect_tensor, fixed_block, max_difference, new_block,
+from course_utils.exercises.framework import Exercise, expect_true, fail
+from course_utils.exercises.ex05_support import (expect_tensor, fixed_block, max_difference, new_block,
                                                   non_contiguous, random_tensor)
-from course_utils.non_local import MODES
+from course_utils.non_local.block import MODES
 
 NON_LOCAL_FORWARD = Exercise("05.non_local_forward", "The non-local block's forward pass")
 

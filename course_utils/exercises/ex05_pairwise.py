@@ -11,9 +11,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils.checks import Exercise, expect_true, fail
-from course_utils.exercises.ex05_fixtures import expect_tensor, max_difference, random_tensor
-from course_utils.non_local import pairwise_weights as reference_weights
+from course_utils.exercises.framework import Exercise, expect_true, fail
+from course_utils.exercises.ex05_support import expect_tensor, max_difference, random_tensor
+from course_utils.non_local.block import pairwise_weights as reference_weights
 
 PAIRWISE_FUNCTIONS = Exercise("05.pairwise_functions", "The four pairwise functions and their normalisation")
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from course_utils.checks import Exercise, expect_true, fail
-from course_utils.exercises.ex05_fixtures import expect_tensor, fixed_block, max_difference, random_tensor
-from course_utils.non_local import MODES
-from course_utils.non_local import embed as reference_embed
-from course_utils.non_local import pairwise_weights
+from course_utils.exercises.framework import Exercise, expect_true, fail
+from course_utils.exercises.ex05_support import expect_tensor, fixed_block, max_difference, random_tensor
+from course_utils.non_local.block import MODES
+from course_utils.non_local.block import embed as reference_embed
+from course_utils.non_local.block import pairwise_weights
 
 SUBSAMPLING = Exercise("05.subsampling", "The sub-sampling trick: pooled keys and values")
 

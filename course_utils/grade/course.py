@@ -2,7 +2,7 @@
 
 The course root is the directory that holds ``course_utils/`` and ``solutions/``; by default the one this package
 was imported from. Everything the grader needs comes from the solution notebooks' metadata contract
-(``course_utils.notebook_contract``): points live only in the check cells.
+(``course_utils.authoring.contract``): points live only in the check cells.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils import notebook_contract as contract
-from course_utils.authoring import solution_paths
+from course_utils.authoring import contract
+from course_utils.authoring.commands import solution_paths
 
-SANITIZE_FILE = Path("course_utils") / "nbval_sanitize.cfg"
+SANITIZE_FILE = Path("course_utils") / "grade" / "nbval_sanitize.cfg"
 
 
 class CourseError(Exception):

@@ -16,8 +16,8 @@ CHECKER_NAMES = frozenset({"check", "run_checks", "get_exercise", "CheckFailed",
                            "expect_equal", "expect_close", "expect_true"})
 """Names of the check framework; binding one of them in an exercise cell replaces the checker."""
 
-GRADER_MODULES = ("course_utils.checks", "course_utils.exercises", "course_utils.grade", "course_utils.authoring",
-                  "course_utils.notebook_contract", "nbval", "pytest", "_pytest")
+GRADER_MODULES = ("course_utils.exercises.framework", "course_utils.exercises", "course_utils.grade", "course_utils.authoring",
+                  "course_utils.authoring.contract", "nbval", "pytest", "_pytest")
 """Modules of the checker and the grader; an exercise has no reason to import them."""
 
 HARMLESS_COURSE_IMPORTS = frozenset({"course_utils", "course_utils.device", "course_utils.get_device",

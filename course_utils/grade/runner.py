@@ -24,16 +24,17 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.grade.nbval_plugin import OUTPUT_CAP, TRUNCATED
+
 PLUGIN = Path(__file__).with_name("nbval_plugin.py")
 LOG_TAIL = 4000
 STARTUP_ATTEMPTS = 3
 """Runs tried when the kernel dies or hangs while starting, before any cell ran."""
-OUTPUT_CAP = 200_000
-"""Characters a cell may print (stdout and stderr together) before the kernel drops the rest."""
 
 KERNEL_STARTUP = f'''\
 # Written by the course grader into a private IPYTHONDIR: caps what one cell prints, inside the kernel, so that
-# a 100 MB print neither floods the grader nor exhausts memory.
+# a 100 MB print neither floods the grader nor exhausts memory. (The same cap, OUTPUT_CAP of nbval_plugin, applies
+# again to what reaches nbval, which also covers rich display output.)
 def _grader_cap_output():
     import sys
     state = {{"used": 0}}
@@ -53,7 +54,7 @@ def _grader_cap_output():
             if state["used"] <= {OUTPUT_CAP}:
                 return _original(text)
             if before <= {OUTPUT_CAP}:
-                _original(text[:{OUTPUT_CAP} - before] + "\\n[... output truncated by the grader ...]\\n")
+                _original(text[:{OUTPUT_CAP} - before] + {TRUNCATED!r})
             return len(text)
 
         stream.write = write

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from course_utils.non_local import pairwise_weights
+from course_utils.non_local.block import pairwise_weights
 
 
 def centred_features(video: torch.Tensor, *, scale: float = 4.0) -> torch.Tensor:

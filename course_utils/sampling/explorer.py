@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from course_utils.plot import plot_sampling_timeline
-from course_utils.sampling import sample_clips, train_branch
+from course_utils.sampling.clips import sample_clips, train_branch
 
 
 def describe_sampling(num_frames: int, num_clips: int, clip_len: int, frame_interval: int, *, mode: str) -> str:

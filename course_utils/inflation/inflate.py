@@ -3,8 +3,7 @@
 A 2D kernel ``(O, C, kh, kw)`` becomes a 3D kernel ``(O, C, Kt, kh, kw)``. With ``init="mean"`` (I3D) every temporal
 slice is ``w2 / Kt``, so on a *boring video* (one image repeated in time) the sum over the ``Kt`` equal frames gives
 back the 2D response: the boring-video fixed point. With zero temporal padding the fixed point fails at the clip's
-edges, where some taps see padding (see :mod:`course_utils.fixed_point`, whose ``boring_video`` and
-``zero_padding_edge_factors`` are re-exported here).
+edges, where some taps see padding (see :mod:`course_utils.inflation.fixed_point`).
 """
 
 from __future__ import annotations
@@ -16,11 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.fixed_point import boring_video, zero_padding_edge_factors
 from course_utils.validation import check_choice, check_int
 
-__all__ = ["TimePaddedConv3d", "boring_video", "inflate_batchnorm", "inflate_conv", "inflate_model",
-           "inflate_pool", "inflate_weight", "zero_padding_edge_factors"]
+__all__ = ["INITS", "TIME_PADDING_MODES", "TimePaddedConv3d", "inflate_batchnorm", "inflate_conv", "inflate_model",
+           "inflate_pool", "inflate_weight"]
 
 TIME_PADDING_MODES = ("zeros", "replicate")
 INITS = ("mean", "center")

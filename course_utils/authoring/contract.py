@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils import _config
+from course_utils.authoring import config as _config
 
 CHECK_TAG = "nbval-check-output"
 BEGIN = "### BEGIN SOLUTION"

@@ -17,8 +17,8 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 from torch import nn
 
-from course_utils.receptive_field import ReceptiveField, receptive_field
-from course_utils.rf_plot import plot_growth
+from course_utils.receptive_field.analytic import ReceptiveField, receptive_field
+from course_utils.receptive_field.plot import plot_growth
 
 __all__ = ["EDITABLE_LAYERS", "growth_widget", "with_layer_geometry"]
 
@@ -66,7 +66,7 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
     """Build the widget: pick a design and one of its layers, set the layer's kernel, stride and dilation.
 
     Args:
-        designs: design name -> ``nn.Sequential`` of 3D layers (e.g. from :mod:`course_utils.rf_designs`); they are
+        designs: design name -> ``nn.Sequential`` of 3D layers (e.g. from :mod:`course_utils.receptive_field.designs`); they are
             not modified.
         input_shape: ``(C, T, H, W)`` of one input clip.
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils import notebook_contract as contract
+from course_utils.authoring import contract
 
 _MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 

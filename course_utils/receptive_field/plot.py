@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import StrMethodFormatter
 
-from course_utils.receptive_field import ReceptiveField
+from course_utils.receptive_field.analytic import ReceptiveField
 
 __all__ = ["growth_steps", "plot_field_over_frames", "plot_growth"]
 

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.receptive_field import ReceptiveFieldError, check_input_shape
-from course_utils.rf_layers import POINTWISE_LAYERS, output_length
+from course_utils.receptive_field.analytic import ReceptiveFieldError, check_input_shape
+from course_utils.receptive_field.layers import POINTWISE_LAYERS, output_length
 
 __all__ = ["empirical_receptive_field", "gradient_bounds", "input_gradient", "positive_copy"]
 

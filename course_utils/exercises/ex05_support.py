@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from course_utils.checks import expect_equal, expect_true, fail
-from course_utils.non_local import NonLocalBlock
+from course_utils.exercises.framework import expect_equal, expect_true, fail
+from course_utils.non_local.block import NonLocalBlock
 
 
 def random_tensor(*shape: int, seed: int, scale: float = 1.0) -> torch.Tensor:

@@ -22,7 +22,7 @@ from typing import Callable
 
 import torch
 
-from course_utils.non_local import NonLocalBlock, check_mode
+from course_utils.non_local.block import NonLocalBlock, check_mode
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")

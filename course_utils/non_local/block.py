@@ -3,7 +3,7 @@
 ``NonLocalBlock`` computes ``z_i = W_z y_i + x_i`` with ``y_i = 1/C(x) sum_j f(x_i, x_j) g(x_j)`` for the paper's four
 pairwise functions ``f``. ``impl="naive"`` is the lecture's computation (it builds the ``N x M`` affinity matrix, and
 for concatenation the ``(B, 2C', N, M)`` pair tensor); ``impl="fast"`` computes the same function without the
-``N x M`` matrix where the math allows (see ``course_utils.non_local_fast``), and applies its 1x1x1 convolutions as
+``N x M`` matrix where the math allows (see ``course_utils.non_local.fast``), and applies its 1x1x1 convolutions as
 one matrix product. Both share every parameter: a ``state_dict`` loads into either.
 """
 
@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils.non_local_fast import attend_fast
+from course_utils.non_local.fast import attend_fast
 from course_utils.validation import check_int
 
 MODES = ("gaussian", "embedded", "dot", "concatenate")

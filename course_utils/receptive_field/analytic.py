@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 from torch import nn
 
-from course_utils.rf_layers import LayerGeometry, layer_geometry
+from course_utils.receptive_field.layers import LayerGeometry, layer_geometry
 
 __all__ = ["LayerField", "ReceptiveField", "ReceptiveFieldError", "receptive_field"]
 
