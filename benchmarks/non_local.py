@@ -133,7 +133,7 @@ def main() -> None:
         print()
         widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
         for row in [header, ["-" * w for w in widths], *rows]:
-            print(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+            print(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)))
         print()
     print(f"load average at end {os.getloadavg()[0]:.1f} (other processes share this machine: timings are inflated)")
 

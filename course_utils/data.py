@@ -116,7 +116,7 @@ def _draw_nuisance(rng: np.random.Generator, num_videos: int, num_frames: int, s
 def _render(labels: np.ndarray, p: dict[str, np.ndarray], num_frames: int, size: int,
             noise: np.ndarray) -> np.ndarray:
     """Draw videos from labels and nuisance parameters. Returns (n, T, H, W, 3) uint8."""
-    n, t = len(labels), np.arange(num_frames)
+    t = np.arange(num_frames)
     side = p["side"][:, None]                                                   # (n, 1)
     direction = np.where(_MOTION_RANDOM_DIR[labels], p["direction"], 1)[:, None]
     x = (p["x0"][:, None] + np.round(direction * p["speed"][:, None] * t)).astype(np.int64) % size  # (n, T)

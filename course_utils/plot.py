@@ -107,7 +107,7 @@ def animate_video(video, *, fps: int = 8, titles=None):
     num_frames = clips[0].shape[0]
     fig, axes = plt.subplots(1, len(clips), figsize=(1.2 * len(clips), 1.45), dpi=80, squeeze=False)
     images = []
-    for k, (ax, clip) in enumerate(zip(axes[0], clips)):
+    for k, (ax, clip) in enumerate(zip(axes[0], clips, strict=False)):
         images.append(ax.imshow(clip[0], interpolation="nearest"))
         ax.set_xticks([])
         ax.set_yticks([])
@@ -117,7 +117,7 @@ def animate_video(video, *, fps: int = 8, titles=None):
     fig.tight_layout()
 
     def draw(t: int):
-        for image, clip in zip(images, clips):
+        for image, clip in zip(images, clips, strict=False):
             image.set_data(clip[t])
         counter.set_text(f"t = {t}")
         return [*images, counter]

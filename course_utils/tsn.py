@@ -8,7 +8,7 @@ input channels (3 for an RGB frame, ``3 * (clip_len - 1)`` for stacked RGB diffe
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Union
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -17,7 +17,7 @@ from torch import nn
 from course_utils.sampling.clips import RngLike, as_generator, sample_clips
 from course_utils.validation import check_int
 
-Consensus = Union[nn.Module, Callable[..., torch.Tensor]]
+Consensus = nn.Module | Callable[..., torch.Tensor]
 
 
 class SnippetCNN(nn.Module):
@@ -71,7 +71,7 @@ class TSN(nn.Module):
     """
 
     def __init__(self, backbone: nn.Module, num_classes: int, num_segments: int, consensus: Consensus, *,
-                 feature_dim: Optional[int] = None):
+                 feature_dim: int | None = None):
         super().__init__()
         check_int(num_classes, "num_classes", minimum=1)
         check_int(num_segments, "num_segments", minimum=1)

@@ -136,7 +136,8 @@ class _Timeline:
 def _check_indices(frame_indices) -> np.ndarray:
     indices = np.asarray(frame_indices)
     if indices.ndim != 1 or not (np.issubdtype(indices.dtype, np.integer) or indices.size == 0):
-        raise TypeError(f"frame_indices must be a 1-D sequence of ints, got dtype {indices.dtype} shape {indices.shape}")
+        raise TypeError(f"frame_indices must be a 1-D sequence of ints, got dtype {indices.dtype} "
+                        f"shape {indices.shape}")
     if indices.size and indices.min() < 0:
         raise ValueError(f"frame_indices must be >= 0, got {indices.min()}")
     return indices.astype(np.int64)

@@ -65,7 +65,7 @@ def test_student_notebook_differs_only_in_answers_and_outputs(path):
     solution = contract.read_notebook(path)
     student = contract.read_notebook(ROOT / "notebooks" / path.name)
     assert [c.id for c in student.cells] == [c.id for c in solution.cells]
-    for sol, stu in zip(solution.cells, student.cells):
+    for sol, stu in zip(solution.cells, student.cells, strict=False):
         assert sol.metadata == stu.metadata
         if sol.cell_type == "code":
             assert stu.outputs == [] and stu.execution_count is None

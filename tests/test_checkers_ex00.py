@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.exercises.framework import CheckFailed, check
 from course_utils.data import make_videos
 from course_utils.exercises.ex00_support import object_colour, reference_single_frame_baseline
+from course_utils.exercises.framework import CheckFailed, check
 
 # ---------------------------------------------------------------- 00.raw_video_bytes
 

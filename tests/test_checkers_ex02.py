@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.exercises.framework import CheckFailed, check
 from course_utils.consensus import AttentionWeighting, LinearWeighting, avg_consensus, max_consensus, topk_consensus
+from course_utils.exercises.framework import CheckFailed, check
 
 
 def passes(exercise_id, *answers, capsys=None):

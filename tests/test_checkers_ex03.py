@@ -11,8 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.inflation import inflate as inflation
 from course_utils.exercises.framework import CheckFailed, check
+from course_utils.inflation import inflate as inflation
 from course_utils.inflation.fixed_point import boring_video
 
 

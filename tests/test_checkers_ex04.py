@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from course_utils.exercises.framework import CheckFailed, check, run_checks
 from course_utils.exercises.ex04_networks import LATE_FUSION, RF_QUIZ
 from course_utils.exercises.ex04_recurrence import RF_RECURRENCE
+from course_utils.exercises.framework import CheckFailed, check, run_checks
 
 
 # ----------------------------------------------------------------------------------------------- 04.rf_recurrence
@@ -86,7 +86,7 @@ def backward_formula(layers):  # r_in = s * r_out + (k - s), used as if it went 
 def inputs_jump(layers):  # reports the jump before the layer instead of after it
     rows = rf_recurrence(layers)
     before = [tuple(1 for _ in layers[0][0])] + [jump for _, jump in rows[:-1]] if layers else []
-    return [(size, jump) for (size, _), jump in zip(rows, before)]
+    return [(size, jump) for (size, _), jump in zip(rows, before, strict=False)]
 
 
 def stub(layers):
@@ -277,13 +277,16 @@ def test_quiz_markdown_describes_the_checked_network():
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 6 and cells[0] in ("conv1", "pool1", "conv2", "pool2", "conv3"):
-            as_triple = lambda v: (lambda x: x if isinstance(x, tuple) else (x,) * 3)(ast.literal_eval(v))
-            rows[cells[0]] = (cells[1], *map(as_triple, cells[2:]))
+            values = [ast.literal_eval(v) for v in cells[2:]]
+            rows[cells[0]] = (cells[1], *(v if isinstance(v, tuple) else (v,) * 3 for v in values))
     net = dict(quiz_network().named_children())
     assert set(rows) == {"conv1", "pool1", "conv2", "pool2", "conv3"}
     for name, (kind, kernel, stride, padding, dilation) in rows.items():
         layer = net[name]
-        triple = lambda v: v if isinstance(v, tuple) else (v,) * 3
+
+        def triple(v):
+            return v if isinstance(v, tuple) else (v,) * 3
+
         assert type(layer).__name__ == kind
         assert (triple(layer.kernel_size), triple(layer.stride), triple(layer.padding),
                 triple(layer.dilation)) == (kernel, stride, padding, dilation), name

@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.exercises.framework import (CheckFailed, Exercise, expect_close, expect_equal, expect_true, fail, get_exercise,
-                                 run_checks)
+from course_utils.exercises.framework import (
+    CheckFailed,
+    Exercise,
+    expect_close,
+    expect_equal,
+    expect_true,
+    fail,
+    get_exercise,
+    run_checks,
+)
 
 
 def _square_exercise() -> Exercise:

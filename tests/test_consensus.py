@@ -7,8 +7,16 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils.consensus import (AttentionWeighting, AvgConsensus, LinearWeighting, MaxConsensus, TopKConsensus,
-                                    avg_consensus, max_consensus, topk_consensus)
+from course_utils.consensus import (
+    AttentionWeighting,
+    AvgConsensus,
+    LinearWeighting,
+    MaxConsensus,
+    TopKConsensus,
+    avg_consensus,
+    max_consensus,
+    topk_consensus,
+)
 
 
 def scores_of(batch: int, num_segments: int, num_classes: int, seed: int) -> torch.Tensor:

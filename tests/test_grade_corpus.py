@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grade_corpus as gc
 import pytest
 
-import grade_corpus as gc
 from course_utils.grade import grade_submissions
 
 CELL_TIMEOUT = 10

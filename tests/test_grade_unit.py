@@ -1,4 +1,5 @@
-"""Unit tests of the grader's parts that need no kernel: flags, reading, matching, pristine copies, verdicts, reports."""
+"""Unit tests of the grader's parts that need no kernel: flags, reading, matching, pristine copies, verdicts and
+reports."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import copy
 import json
 from pathlib import Path
 
+import grade_corpus as gc
 import nbformat
 import pytest
 
-import grade_corpus as gc
 from course_utils.authoring import contract as notebook_contract
 from course_utils.grade import flags
 from course_utils.grade.__main__ import main as cli_main
@@ -69,9 +70,11 @@ def test_flags_catch_reaching_into_the_grader(source, rule):
 
 @pytest.mark.parametrize("source", [
     gc.ADD, gc.SCALE,
-    "from course_utils import get_device\nfrom course_utils.data import make_videos\n\ndef f():\n    return get_device()",
+    "from course_utils import get_device\nfrom course_utils.data import make_videos\n\n"
+    "def f():\n    return get_device()",
     "import numpy as np\n\ndef f(x):\n    rng = np.random.default_rng(0)\n    return rng.integers(0, x, size=3)",
-    "import torch\nfrom torch import nn\n\nclass Head(nn.Module):\n    def __init__(self, c):\n        super().__init__()"
+    "import torch\nfrom torch import nn\n\nclass Head(nn.Module):\n    def __init__(self, c):\n"
+    "        super().__init__()"
     "\n        self.fc = nn.Linear(c, 2)\n\n    def forward(self, x):\n        return self.fc(x.mean(dim=(2, 3, 4)))",
     "def sample(num_frames, num_segments):\n    '''The solutions of the equation are indices.'''\n    "
     "out = [0] * num_segments\n    for i in range(num_segments):\n        out[i] = i\n    return out",

@@ -1,4 +1,4 @@
-"""Properties of course_utils.inflation.inflate and course_utils.inflation.fixed_point: shapes, weights, buffers, the fixed point."""
+"""Properties of course_utils.inflation (inflate and fixed_point): shapes, weights, buffers, the fixed point."""
 
 from __future__ import annotations
 
@@ -10,10 +10,20 @@ import torch
 from torch import nn
 
 from course_utils.exercises.ex03_support import conv_net, randomize
-from course_utils.inflation.fixed_point import (boring_video, boring_video_difference, per_frame_difference,
-                                      zero_padding_edge_factors)
-from course_utils.inflation.inflate import (TimePaddedConv3d, inflate_batchnorm, inflate_conv, inflate_model, inflate_pool,
-                                    inflate_weight)
+from course_utils.inflation.fixed_point import (
+    boring_video,
+    boring_video_difference,
+    per_frame_difference,
+    zero_padding_edge_factors,
+)
+from course_utils.inflation.inflate import (
+    TimePaddedConv3d,
+    inflate_batchnorm,
+    inflate_conv,
+    inflate_model,
+    inflate_pool,
+    inflate_weight,
+)
 from course_utils.inflation.resnet2d import build_small_resnet
 
 

@@ -52,7 +52,7 @@ def test_fast_matches_naive_forward_and_backward(mode, sub_sample, dtype):
     # gradients are compared relative to the largest gradient entry: a parameter whose true gradient is 0
     # (phi's bias under a softmax) gets rounding noise of the size of the others' rounding, in both versions
     scale = max(1.0, max(float(grad.abs().max()) for grad in grads_naive))
-    for got, expected in zip(grads_fast, grads_naive):
+    for got, expected in zip(grads_fast, grads_naive, strict=False):
         torch.testing.assert_close(got, expected, atol=tol * scale, rtol=tol)
 
 
@@ -88,7 +88,7 @@ def test_chunked_attention_backward_matches_naive_over_several_blocks(monkeypatc
     fast = torch.autograd.grad((attend_fast(theta_x, phi_x, g_x, "embedded") * probe).sum(), (theta_x, phi_x, g_x))
     naive = torch.autograd.grad(((pairwise_weights(theta_x, phi_x, "embedded") @ g_x) * probe).sum(),
                                 (theta_x, phi_x, g_x))
-    for got, expected in zip(fast, naive):
+    for got, expected in zip(fast, naive, strict=False):
         torch.testing.assert_close(got, expected, atol=1e-12, rtol=1e-10)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -19,19 +18,19 @@ MODULES = sorted(info.name for info in pkgutil.walk_packages([str(PACKAGE)], pre
 
 
 def test_importing_every_module_changes_no_global_state():
-    code = """
+    code = f"""
 import random, numpy as np, torch, matplotlib
 rc = dict(matplotlib.rcParams); np_state = np.random.get_state()[1].copy(); py_state = random.getstate()
 torch_seed = torch.initial_seed(); torch_state = torch.get_rng_state().clone()
 import importlib
-for name in {modules!r}:
+for name in {MODULES!r}:
     importlib.import_module(name)
 assert dict(matplotlib.rcParams) == rc, "rcParams changed at import"
 assert (np.random.get_state()[1] == np_state).all(), "numpy's global generator changed at import"
 assert random.getstate() == py_state, "random's state changed at import"
 assert torch.initial_seed() == torch_seed and torch.equal(torch.get_rng_state(), torch_state), "torch seeded"
 print("clean")
-""".format(modules=MODULES)
+"""
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0 and result.stdout.strip() == "clean", result.stderr[-2000:]
 

@@ -1,4 +1,4 @@
-"""Tests of course_utils.receptive_field.analytic, rf_layers and rf_empirical: analytic fields, measured fields, errors."""
+"""Tests of course_utils.receptive_field (analytic, layers, empirical): analytic fields, measured fields, errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from torch import nn
 
 from course_utils.receptive_field.analytic import ReceptiveFieldError, receptive_field
-from course_utils.receptive_field.empirical import empirical_receptive_field, gradient_bounds, input_gradient, positive_copy
+from course_utils.receptive_field.empirical import (
+    empirical_receptive_field,
+    gradient_bounds,
+    input_gradient,
+    positive_copy,
+)
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 MAX = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}
@@ -245,7 +250,7 @@ def test_analytic_and_empirical_fields_agree(stack, data):
         assert gradient_bounds(input_gradient(net, shape, position=position)) == rf.field_of(position)
     centre = positions[0]
     measured = empirical_receptive_field(net, shape)
-    for dim, (i, n) in enumerate(zip(centre, shape[1:])):
+    for dim, (i, n) in enumerate(zip(centre, shape[1:], strict=False)):
         first = rf.start[dim] + i * rf.jump[dim]
         seen = rf.field_of(centre)[dim] is not None  # a unit made by a padding layer sees nothing at all
         if seen and 0 <= first and first + rf.size[dim] <= n:  # the centre's field is not clipped: sizes agree

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from course_utils.exercises.ex03_support import randomize
 from course_utils.inflation.fixed_point import boring_video_difference

@@ -320,7 +320,7 @@ def test_explorer_widget_redraws_on_every_control():
     (row_1, row_2, mode, summary, image) = explorer.children
     controls = [*row_1.children, *row_2.children, mode]
     assert summary.value == describe_sampling(64, 4, 4, 2, mode="train")
-    for control, new_value in zip(controls, (20, 7, 2, 3, "test")):
+    for control, new_value in zip(controls, (20, 7, 2, 3, "test"), strict=False):
         before = (summary.value, bytes(image.value))
         control.value = new_value
         assert (summary.value, bytes(image.value)) != before, control.description

@@ -9,8 +9,15 @@ from torch import nn
 
 from course_utils.consensus import AttentionWeighting, LinearWeighting, avg_consensus, max_consensus
 from course_utils.device import get_device
-from course_utils.tsn import (TSN, SnippetCNN, build_tsn, gather_snippets, rgb_differences, rgb_frames,
-                              sample_snippet_indices)
+from course_utils.tsn import (
+    TSN,
+    SnippetCNN,
+    build_tsn,
+    gather_snippets,
+    rgb_differences,
+    rgb_frames,
+    sample_snippet_indices,
+)
 
 
 class MeanBackbone(nn.Module):

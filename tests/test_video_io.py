@@ -83,7 +83,7 @@ def test_write_accepts_tensor_and_rejects_bad_input(tmp_path):
 def _make_tree(root):
     videos, labels = make_videos(6, num_frames=12, size=32, seed=1, classes=(0, 3))
     names = {0: "square", 3: "moves_right"}
-    for i, (video, label) in enumerate(zip(videos, labels)):
+    for i, (video, label) in enumerate(zip(videos, labels, strict=False)):
         (root / names[label]).mkdir(parents=True, exist_ok=True)
         write_video(root / names[label] / f"v{i}.mp4", video, fps=8)
     (root / "square" / "notes.txt").write_text("not a video")

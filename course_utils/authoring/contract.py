@@ -36,7 +36,7 @@ if "google.colab" in sys.modules:
 
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE_PACKAGE], check=True)
 
-from course_utils import get_device
+from course_utils import get_device  # noqa: E402  (after the install above)
 
 device = get_device()
 print("Computing on:", device)'''

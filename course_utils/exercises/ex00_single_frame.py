@@ -15,15 +15,16 @@ each colour and any single-frame model scores 0.5 on average there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
-from course_utils.exercises.framework import Exercise, expect_equal, expect_true, fail
 from course_utils.data import CLASS_GROUPS, group_accuracy, make_videos
 from course_utils.device import seed_everything
+from course_utils.exercises.framework import Exercise, expect_equal, expect_true, fail
 
 SINGLE_FRAME = Exercise("00.single_frame_baseline", "A single-frame baseline")
 

@@ -2,17 +2,24 @@
 
 The check cell calls ``check("01.clip_sampling", sample_clip_indices)`` where
 ``sample_clip_indices(num_frames, num_clips, clip_len, frame_interval, *, mode, out_of_bound, rng)`` returns int
-indices of shape ``(num_clips, clip_len)`` with MMAction2 ``SampleFrames`` semantics (see ``course_utils.sampling.clips``).
+indices of shape ``(num_clips, clip_len)`` with MMAction2 ``SampleFrames`` semantics (see
+``course_utils.sampling.clips``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from course_utils.exercises.ex01_support import (
+    as_indices,
+    chi_square,
+    chi_square_limit,
+    generator,
+    global_state_unchanged,
+    matches_test_reference,
+    reference_test_mode,
+)
 from course_utils.exercises.framework import Exercise, expect_true, fail
-from course_utils.exercises.ex01_support import (as_indices, chi_square, chi_square_limit, generator,
-                                                 global_state_unchanged, matches_test_reference,
-                                                 reference_test_mode)
 from course_utils.sampling.clips import OUT_OF_BOUND_OPTIONS, offsets_to_indices, segment_bounds, train_branch
 
 CLIP_SAMPLING = Exercise("01.clip_sampling", "Clip sampling: clip_len frames frame_interval apart (quiz 1)")

@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.exercises.ex01_support import (
+    FLOAT_HINT,
+    RANGE_HINT,
+    as_indices,
+    chi_square,
+    chi_square_limit,
+    generator,
+    global_state_unchanged,
+    matches_test_reference,
+    reference_test_mode,
+)
 from course_utils.exercises.framework import Exercise, expect_true, fail
-from course_utils.exercises.ex01_support import (FLOAT_HINT, RANGE_HINT, as_indices, chi_square, chi_square_limit,
-                                                 generator, global_state_unchanged, matches_test_reference,
-                                                 reference_test_mode)
 from course_utils.sampling.clips import sample_clips, segment_bounds
 
 SEGMENT_SAMPLING = Exercise("01.segment_sampling", "TSN segment sampling (train mode)")
@@ -95,7 +103,8 @@ def _add_train_cases(exercise: Exercise, *, bug_hints: bool) -> None:
                     k = int(np.argmin(inside))
                     fail(f"num_frames={num_frames}, num_segments={num_segments}, seed {seed}: index {k} left "
                          f"segment {k}", expected=f"{bounds[k, 0]} <= index < {bounds[k, 1]}", got=got,
-                         hint=hint(SEGMENT_HINT, "lecture: avg_interval is num_frames // num_clips, one offset per clip"))
+                         hint=hint(SEGMENT_HINT,
+                                   "lecture: avg_interval is num_frames // num_clips, one offset per clip"))
                 hits[got] += 1
             never = [int(i) for i in np.flatnonzero(hits == 0) if i < bounds[-1, 1]]
             if never and bounds[0, 1] <= 5:  # short segments: 200 draws reach every frame (P(miss) < 1e-25)

@@ -1,13 +1,14 @@
 """Shared pieces of the notebook 01 checkers: output validation, seeded generators and statistics.
 
-Every expected value comes from the reference ``course_utils.sampling.clips`` (tested against MMAction2's vectors), so the
-checkers and the toolkit cannot drift apart.
+Every expected value comes from the reference ``course_utils.sampling.clips`` (tested against MMAction2's vectors),
+so the checkers and the toolkit cannot drift apart.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch

@@ -13,13 +13,13 @@ import ast
 import inspect
 import math
 import textwrap
-from typing import Any, Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
 from course_utils.exercises.ex02_pooling import random_tensor
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
 
 TSN_LOSS = Exercise("02.tsn_loss", "TSN loss with a stable log-sum-exp")
 

@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
 from course_utils.exercises.ex02_pooling import expect_video_scores, permutation, random_tensor
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
 
 LINEAR_WEIGHTING = Exercise("02.linear_weighting", "Linear weighting consensus")
 ATTENTION_WEIGHTING = Exercise("02.attention_weighting", "Attention weighting consensus")

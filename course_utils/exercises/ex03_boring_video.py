@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true
 from course_utils.exercises.ex03_support import changed, conv_net, images, resnet, snapshot
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true
 from course_utils.inflation.fixed_point import boring_video_difference
 from course_utils.inflation.inflate import inflate_model
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
 from course_utils.exercises.ex03_support import conv3d_of, images, randomize, shares_memory
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
 from course_utils.inflation.fixed_point import boring_video, zero_padding_edge_factors
 
 INFLATE_CONV = Exercise("03.inflate_conv", "Inflating a Conv2d into a Conv3d (I3D)")

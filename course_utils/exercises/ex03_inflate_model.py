@@ -11,9 +11,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from course_utils.exercises.ex03_support import (
+    changed,
+    conv3d_of,
+    conv_net,
+    images,
+    randomize,
+    resnet,
+    shares_memory,
+    snapshot,
+)
 from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
-from course_utils.exercises.ex03_support import (changed, conv3d_of, conv_net, images, randomize, resnet,
-                                                 shares_memory, snapshot)
 from course_utils.inflation.fixed_point import boring_video
 
 INFLATE_MODEL = Exercise("03.inflate_model", "Inflating a whole 2D network, BatchNorm included")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from torch import nn
@@ -35,7 +36,8 @@ def reference_fields(layers: Sequence[Layer]) -> list[tuple[tuple[int, ...], tup
     ndim = len(layers[0][0])
     prod_strides = [math.prod(layer[1][dim] for layer in layers) for dim in range(ndim)]
     reach = [sum(layer[2][dim] * (layer[0][dim] - 1) for layer in layers) for dim in range(ndim)]
-    shape = (1, *((r + 4) * s for r, s in zip(reach, prod_strides)))  # large enough: every output has 4+ units
+    # large enough that every output has 4 or more units
+    shape = (1, *((r + 4) * s for r, s in zip(reach, prod_strides, strict=True)))
     net = nn.Sequential(*(_CONV[ndim](1, 1, k, stride=s, dilation=d, bias=False) for k, s, d in layers))
     return [(row.size, row.jump) for row in receptive_field(net, shape).layers]
 

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import torch
 
+from course_utils.exercises.ex05_support import (
+    expect_tensor,
+    fixed_block,
+    max_difference,
+    new_block,
+    non_contiguous,
+    random_tensor,
+)
 from course_utils.exercises.framework import Exercise, expect_true, fail
-from course_utils.exercises.ex05_support import (expect_tensor, fixed_block, max_difference, new_block,
-                                                  non_contiguous, random_tensor)
 from course_utils.non_local.block import MODES
 
 NON_LOCAL_FORWARD = Exercise("05.non_local_forward", "The non-local block's forward pass")
@@ -120,7 +126,7 @@ def _(non_local_forward):
         probe = random_tensor(*SHAPE, seed=162)
         mine = torch.autograd.grad((got * probe).sum(), params, allow_unused=True)
         reference = torch.autograd.grad((block(x) * probe).sum(), params)
-        for name, grad, ref in zip(names, mine, reference):
+        for name, grad, ref in zip(names, mine, reference, strict=False):
             if grad is None or not torch.allclose(grad, ref, atol=1e-9, rtol=1e-7):
                 fail(f"{mode}: the gradient of {name} differs from the reference",
                      expected="the reference gradient", got="no gradient" if grad is None else "a different one",

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils.exercises.framework import Exercise, expect_true, fail
 from course_utils.exercises.ex05_support import expect_tensor, max_difference, random_tensor
+from course_utils.exercises.framework import Exercise, expect_true, fail
 from course_utils.non_local.block import pairwise_weights as reference_weights
 
 PAIRWISE_FUNCTIONS = Exercise("05.pairwise_functions", "The four pairwise functions and their normalisation")
@@ -135,7 +135,7 @@ def _(pairwise_weights):
         got_grads = torch.autograd.grad((got * probe).sum(), (theta_x, phi_x))
         ref_grads = torch.autograd.grad((reference_weights(theta_x, phi_x, mode, projection) * probe).sum(),
                                         (theta_x, phi_x))
-        for name, mine, ref in zip(("theta_x", "phi_x"), got_grads, ref_grads):
+        for name, mine, ref in zip(("theta_x", "phi_x"), got_grads, ref_grads, strict=False):
             if not torch.allclose(mine, ref, atol=1e-10):
                 fail(f"{mode}: the gradient with respect to {name} differs from the reference",
                      expected=ref[0, 0], got=mine[0, 0], hint="compute the weights with differentiable torch ops")

@@ -11,11 +11,10 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from course_utils.exercises.framework import Exercise, expect_true, fail
 from course_utils.exercises.ex05_support import expect_tensor, fixed_block, max_difference, random_tensor
-from course_utils.non_local.block import MODES
+from course_utils.exercises.framework import Exercise, expect_true, fail
+from course_utils.non_local.block import MODES, pairwise_weights
 from course_utils.non_local.block import embed as reference_embed
-from course_utils.non_local.block import pairwise_weights
 
 SUBSAMPLING = Exercise("05.subsampling", "The sub-sampling trick: pooled keys and values")
 
@@ -45,7 +44,7 @@ def _(embed):
         hints = {"theta_x": "queries keep every position: y_i is needed for every i, so theta is never pooled",
                  "phi_x": f"keys: pool (1, 2, 2) keeps T={T} frames and floors H, W: M = T*(H//2)*(W//2) = {M}",
                  "g_x": f"values are pooled like the keys: M = {M}, laid out (B, M, C')"}
-        for (name, shape), tensor in zip(_shapes(block, M).items(), got):
+        for (name, shape), tensor in zip(_shapes(block, M).items(), got, strict=False):
             expect_tensor(tensor, shape=shape, what=f"{name} of a {mode} block with sub_sample=True",
                           hint=hints[name])
 
@@ -56,7 +55,7 @@ def _(embed):
     for mode in ("gaussian", "concatenate"):
         block = fixed_block(mode, seed=211)
         got = _embed(embed, block, x)
-        for (name, shape), tensor in zip(_shapes(block, N).items(), got):
+        for (name, shape), tensor in zip(_shapes(block, N).items(), got, strict=False):
             expect_tensor(tensor, shape=shape, what=f"{name} of a {mode} block with sub_sample=False",
                           hint="pool only when block.sub_sample is True")
 
@@ -74,7 +73,7 @@ def _(embed):
                   "g_x": block.g(pooled_x).reshape(B, block.inter_channels, -1).permute(0, 2, 1)}
         averaged = {"phi_x": F.avg_pool3d(block.phi(x), (1, 2, 2)).reshape(B, block.inter_channels, -1),
                     "g_x": F.avg_pool3d(block.g(x), (1, 2, 2)).reshape(B, block.inter_channels, -1).permute(0, 2, 1)}
-        for name, mine, ref in zip(("theta_x", "phi_x", "g_x"), got, expected):
+        for name, mine, ref in zip(("theta_x", "phi_x", "g_x"), got, expected, strict=False):
             if mine.shape == ref.shape and torch.allclose(mine, ref, atol=1e-10):
                 continue
             hint = "theta_x = theta(x), phi_x = pool(phi(x)), g_x = pool(g(x)), then flatten as the lecture does"

@@ -18,11 +18,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
+
+from course_utils.exercises import progress
 
 PASS_MARK = "✔"
 FAIL_MARK = "✘"
@@ -143,6 +146,7 @@ def run_checks(exercise: Exercise, *answers: Any) -> None:
         try:
             case.run(*answers)
         except NotImplementedError:
+            progress.record(exercise.id, passed=False)
             raise CheckFailed(
                 f"{FAIL_MARK} {exercise.id}: not implemented yet. Replace the `raise NotImplementedError` line in "
                 f"the exercise cell with your code, run that cell, then run this check again."
@@ -153,6 +157,7 @@ def run_checks(exercise: Exercise, *answers: Any) -> None:
             where = _last_frame(error)
             failures.append(f"  • {case.name}: your code raised {type(error).__name__}: {error}{where}")
     total = len(exercise.cases)
+    progress.record(exercise.id, passed=not failures)
     if failures:
         passed = total - len(failures)
         raise CheckFailed(
@@ -224,7 +229,7 @@ def _equal(got: Any, expected: Any) -> bool:
                 and got_array.shape == expected_array.shape and bool(np.array_equal(got_array, expected_array)))
     if isinstance(expected, (tuple, list)):
         return (isinstance(got, (tuple, list)) and len(got) == len(expected)
-                and all(_equal(g, e) for g, e in zip(got, expected)))
+                and all(_equal(g, e) for g, e in zip(got, expected, strict=False)))
     try:
         return bool(got == expected)
     except Exception:

@@ -16,8 +16,8 @@ CHECKER_NAMES = frozenset({"check", "run_checks", "get_exercise", "CheckFailed",
                            "expect_equal", "expect_close", "expect_true"})
 """Names of the check framework; binding one of them in an exercise cell replaces the checker."""
 
-GRADER_MODULES = ("course_utils.exercises.framework", "course_utils.exercises", "course_utils.grade", "course_utils.authoring",
-                  "course_utils.authoring.contract", "nbval", "pytest", "_pytest")
+GRADER_MODULES = ("course_utils.exercises", "course_utils.grade", "course_utils.authoring", "nbval", "pytest",
+                  "_pytest")
 """Modules of the checker and the grader; an exercise has no reason to import them."""
 
 HARMLESS_COURSE_IMPORTS = frozenset({"course_utils", "course_utils.device", "course_utils.get_device",
@@ -53,8 +53,8 @@ _SUSPECT_MODULES = {"builtins": "builtins", "__builtin__": "builtins", "ctypes":
                     "gc": "introspection", "importlib": "dynamic", "signal": "process", "IPython": "ipython",
                     "pkgutil": "solutions", "glob": "solutions"}
 _TEXT_PATTERNS = [
-    ("checker", re.compile(r"\bdef\s+(%s)\b|^\s*(%s)\s*=" % ("|".join(CHECKER_NAMES), "|".join(CHECKER_NAMES)))),
-    ("checker-import", re.compile(r"\b(course_utils\.(checks|exercises|grade)|nbval|pytest)\b")),
+    ("checker", re.compile(rf"\bdef\s+({'|'.join(CHECKER_NAMES)})\b|^\s*({'|'.join(CHECKER_NAMES)})\s*=")),
+    ("checker-import", re.compile(r"\b(course_utils\.(exercises|grade|authoring)|nbval|pytest)\b")),
     ("sys-modules", re.compile(r"\bsys\.modules\b")),
     ("builtins", re.compile(r"\b__builtins?__\b|\bbuiltins\b")),
     ("print", re.compile(r"\bprint\s*=|\bsys\.(stdout|stderr)\s*=")),

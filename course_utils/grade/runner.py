@@ -134,9 +134,9 @@ def _run_once(notebook: nbformat.NotebookNode, *, name: str, sanitize_file: Path
                    "--grade-results", str(results), str(notebook_path)]
         result = RunResult(scratch=scratch)
         with open(log, "wb") as log_handle:
+            env = _environment(course_root, threads, private / "ipython")
             process = subprocess.Popen(command, cwd=private, stdin=subprocess.DEVNULL, stdout=log_handle,
-                                       stderr=subprocess.STDOUT, env=_environment(course_root, threads, private / "ipython"),
-                                       start_new_session=True)
+                                       stderr=subprocess.STDOUT, env=env, start_new_session=True)
             try:
                 result.returncode = process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -9,7 +9,7 @@ edges, where some taps see padding (see :mod:`course_utils.inflation.fixed_point
 from __future__ import annotations
 
 import copy
-from typing import Callable, Union
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +22,7 @@ __all__ = ["INITS", "TIME_PADDING_MODES", "TimePaddedConv3d", "inflate_batchnorm
 
 TIME_PADDING_MODES = ("zeros", "replicate")
 INITS = ("mean", "center")
-TimeKernel = Union[int, Callable[[str, nn.Module], int]]
+TimeKernel = int | Callable[[str, nn.Module], int]
 
 
 
@@ -103,7 +103,7 @@ def _spatial_padding(conv2d: nn.Conv2d) -> tuple[int, int]:
     if isinstance(conv2d.padding, str):
         if conv2d.padding == "valid":
             return 0, 0
-        total = [d * (k - 1) for d, k in zip(conv2d.dilation, conv2d.kernel_size)]
+        total = [d * (k - 1) for d, k in zip(conv2d.dilation, conv2d.kernel_size, strict=False)]
         if any(t % 2 for t in total):
             raise ValueError("conv2d uses padding='same' with an even kernel extent (asymmetric padding); "
                              "give it explicit integer padding before inflating")
@@ -177,7 +177,7 @@ def inflate_batchnorm(bn2d: nn.BatchNorm2d) -> nn.BatchNorm3d:
     bn3d = nn.BatchNorm3d(bn2d.num_features, eps=bn2d.eps, momentum=bn2d.momentum, affine=bn2d.affine,
                           track_running_stats=bn2d.track_running_stats, **factory)
     bn3d.load_state_dict(bn2d.state_dict())  # copies parameters and every buffer, num_batches_tracked included
-    for p3, p2 in zip(bn3d.parameters(), bn2d.parameters()):
+    for p3, p2 in zip(bn3d.parameters(), bn2d.parameters(), strict=False):
         p3.requires_grad_(p2.requires_grad)
     return bn3d.train(bn2d.training)
 

@@ -7,7 +7,7 @@ has replaced its layers by 3D ones.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F

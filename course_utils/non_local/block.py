@@ -111,7 +111,6 @@ class NonLocalBlock(nn.Module):
     def _forward_fast(self, x: torch.Tensor) -> torch.Tensor:
         """The same function as the naive forward: 1x1x1 convs as one matrix product, no N x M matrix."""
         batch, channels, num_frames, height, width = x.shape
-        inter = self.inter_channels
         if self.mode == "gaussian":
             (g_x,) = pointwise(x, [self.g])  # (B, C', N)
             phi_x = theta_x = x.reshape(batch, channels, -1)  # (B, C, T, H, W) -> (B, C, N)

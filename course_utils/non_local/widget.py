@@ -39,7 +39,7 @@ def centred_features(video: torch.Tensor, *, scale: float = 4.0) -> torch.Tensor
 def _check_query(query: tuple[int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int]:
     if len(query) != 3:
         raise ValueError(f"query must be (t, y, x), got {query!r}")
-    for value, size, name in zip(query, shape, ("t", "y", "x")):
+    for value, size, name in zip(query, shape, ("t", "y", "x"), strict=False):
         if not 0 <= int(value) < size:
             raise ValueError(f"query {name}={value} is outside 0..{size - 1}")
     return int(query[0]), int(query[1]), int(query[2])
@@ -125,7 +125,7 @@ def affinity_widget(video: torch.Tensor, *, scale: float = 4.0,
     start = _check_query(query, (num_frames, height, width)) if query is not None else (
         num_frames // 2, height // 2, width // 2)
     sliders = [widgets.IntSlider(value=value, min=0, max=size - 1, description=name, continuous_update=False)
-               for value, size, name in zip(start, (num_frames, height, width), ("t", "y", "x"))]
+               for value, size, name in zip(start, (num_frames, height, width), ("t", "y", "x"), strict=False)]
     summary = widgets.Label()
     picture = widgets.HTML()
     features = centred_features(video, scale=scale)

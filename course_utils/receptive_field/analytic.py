@@ -13,8 +13,8 @@ extent of the input that this one unit really sees, which makes global pooling "
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from torch import nn
@@ -80,7 +80,7 @@ class ReceptiveField:
         rows += [(layer.name, layer.kind, _fmt(layer.out_shape), _fmt(layer.size), str(layer.jump),
                   str(layer.start)) for layer in self.layers]
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+        return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
                          for row in [header, *rows])
 
 
@@ -192,7 +192,7 @@ def _check_position(position: Sequence[int] | None, out_shape: tuple[int, ...]) 
     if isinstance(position, (str, bytes)) or not isinstance(position, Sequence) or not all(
             isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in position):
         raise TypeError(f"position must be a tuple of ints, one per dimension, got {position!r}")
-    if len(position) != len(out_shape) or not all(0 <= p < n for p, n in zip(position, out_shape)):
+    if len(position) != len(out_shape) or not all(0 <= p < n for p, n in zip(position, out_shape, strict=False)):
         raise ValueError(f"position must index the output grid {out_shape} (one int per dimension, "
                          f"0 <= p < n), got {tuple(position)}")
     return tuple(int(p) for p in position)

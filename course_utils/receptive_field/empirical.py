@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -100,7 +100,7 @@ def input_gradient(module: nn.Module, input_shape: Sequence[int], *, position: S
         position = tuple(n // 2 for n in out_shape)
     if (isinstance(position, (str, bytes)) or not isinstance(position, Sequence) or len(position) != len(out_shape)
             or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) and 0 <= p < n
-                       for p, n in zip(position, out_shape))):
+                       for p, n in zip(position, out_shape, strict=False))):
         raise ValueError(f"position must be a tuple of ints indexing the output grid {out_shape}, got {position!r}")
     (gradient,) = torch.autograd.grad(y[(0, slice(None), *(int(p) for p in position))].sum(), x)  # (1, C, *positions)
     return gradient[0].sum(dim=0)  # (C, *positions) -> (*positions)

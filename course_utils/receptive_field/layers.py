@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from torch import nn
 
@@ -88,7 +88,7 @@ def layer_geometry(layer: nn.Module, *, name: str, in_shape: Sequence[int], chan
         if layer.padding == "valid":
             left = right = (0,) * ndim
         elif layer.padding == "same":
-            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            total = [d * (k - 1) for k, d in zip(kernel, dilation, strict=False)]
             left, right = [t // 2 for t in total], [t - t // 2 for t in total]
         else:
             left = right = layer.padding
@@ -102,7 +102,7 @@ def layer_geometry(layer: nn.Module, *, name: str, in_shape: Sequence[int], chan
     if kind in _ADAPTIVE:
         wanted = _tuple(layer.output_size, ndim)
         kernel = []
-        for dim, (n, o) in enumerate(zip(in_shape, wanted)):
+        for dim, (n, o) in enumerate(zip(in_shape, wanted, strict=False)):
             o = n if o is None else o
             if n % o:
                 raise error(f"{label} pools {n} positions into {o} along dimension {dim}: its windows then differ "
@@ -132,7 +132,7 @@ def _geometry(kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[i
               right: Sequence[int], in_shape: Sequence[int], ceil_mode: bool, out_channels: int | None,
               label: str) -> LayerGeometry:
     out_shape = []
-    for dim, (n, k, s, d, pl, pr) in enumerate(zip(in_shape, kernel, stride, dilation, left, right)):
+    for dim, (n, k, s, d, pl, pr) in enumerate(zip(in_shape, kernel, stride, dilation, left, right, strict=False)):
         n_out = output_length(n, kernel=k, stride=s, dilation=d, pad_left=pl, pad_right=pr, ceil_mode=ceil_mode)
         if n_out < 1:
             raise ValueError(f"{label} gets {n} positions along dimension {dim}, fewer than its window of "

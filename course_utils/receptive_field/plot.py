@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,7 +26,7 @@ def growth_steps(field: ReceptiveField) -> tuple[list[str], np.ndarray]:
     Returns:
         ``(names, sizes)``: names starting with ``"input"``; sizes an int64 array (steps, ndim), one row per name.
     """
-    rows = [layer for layer, geometry in zip(field.layers, field.geometries)
+    rows = [layer for layer, geometry in zip(field.layers, field.geometries, strict=False)
             if max(geometry.kernel + geometry.stride + geometry.pad_left + geometry.pad_right) > 1
             or max(geometry.pad_left + geometry.pad_right) > 0]
     names = ["input"] + [layer.name for layer in rows]
@@ -55,7 +55,7 @@ def plot_growth(fields: Mapping[str, ReceptiveField], *, axes: Sequence[plt.Axes
     elif len(axes) != 2:
         raise ValueError(f"axes must hold two axes (time, space), got {len(axes)}")
     figure = axes[0].figure
-    for (name, field), marker in zip(fields.items(), "osd^v<>"):
+    for (name, field), marker in zip(fields.items(), "osd^v<>", strict=False):
         _, sizes = growth_steps(field)
         sizes = np.minimum(sizes, np.array(field.input_shape[1:]))  # (steps, 3): what a unit can see of this clip
         depth = np.arange(len(sizes))
@@ -111,7 +111,7 @@ def plot_field_over_frames(gradient: torch.Tensor, box: Sequence[tuple[int, int]
     peak = values.max() if values.max() > 0 else 1.0
     shown = np.ma.masked_equal(values / peak, 0.0)  # zero gradient stays white
     colours = plt.get_cmap("viridis").with_extremes(bad="white")
-    for ax, t in zip(axes, frames):
+    for ax, t in zip(axes, frames, strict=False):
         ax.imshow(shown[t], cmap=colours, norm=PowerNorm(0.3, vmin=0.0, vmax=1.0), interpolation="nearest")
         if box is not None and box[0] is not None and box[0][0] <= t <= box[0][1]:
             (h0, h1), (w0, w1) = box[1], box[2]

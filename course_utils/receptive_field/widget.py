@@ -11,7 +11,7 @@ import base64
 import copy
 import html
 import io
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 from matplotlib.figure import Figure
@@ -47,12 +47,12 @@ def with_layer_geometry(net: nn.Sequential, name: str, *, kernel: tuple[int, int
             raise ValueError(f"{label} must be three ints >= 1 (t, h, w), got {values!r}")
     old = layers[name]
     if isinstance(old, nn.Conv3d):
-        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation, strict=False))
         new: nn.Module = nn.Conv3d(old.in_channels, old.out_channels, kernel, stride=stride, padding=padding,
                                    dilation=dilation)
     elif isinstance(old, nn.MaxPool3d):
-        new = nn.MaxPool3d(kernel, stride=stride, padding=tuple(k // 2 if p else 0 for k, p in
-                                                                zip(kernel, _triple(old.padding))), dilation=dilation)
+        padding = tuple(k // 2 if p else 0 for k, p in zip(kernel, _triple(old.padding), strict=True))
+        new = nn.MaxPool3d(kernel, stride=stride, padding=padding, dilation=dilation)
     else:
         if dilation != (1, 1, 1):
             raise ValueError(f"layer {name!r} is an AvgPool3d, which has no dilation; got dilation {dilation}")
@@ -66,8 +66,8 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
     """Build the widget: pick a design and one of its layers, set the layer's kernel, stride and dilation.
 
     Args:
-        designs: design name -> ``nn.Sequential`` of 3D layers (e.g. from :mod:`course_utils.receptive_field.designs`); they are
-            not modified.
+        designs: design name -> ``nn.Sequential`` of 3D layers (e.g. from
+            :mod:`course_utils.receptive_field.designs`); they are not modified.
         input_shape: ``(C, T, H, W)`` of one input clip.
 
     Returns:
@@ -182,7 +182,8 @@ def _why_invalid(net: nn.Sequential, field: ReceptiveField, name: str, geometry:
         return f"{refused}."
     padding = _triple(getattr(getattr(edited, name), "padding", 0))
     for axis, slider, unit, n, pad, k, d in zip(("t", "h and w"), ("t", "hw"), ("frames", "pixels"), received,
-                                                padding, geometry["kernel"], geometry["dilation"]):  # h == w
+                                                padding, geometry["kernel"], geometry["dilation"],
+                                                strict=False):  # h == w
         span = d * (k - 1) + 1
         if span > n + 2 * pad:
             padded = f" plus {pad} of padding on each side" if pad else ""

@@ -15,7 +15,7 @@ The four train-mode cases MMAction2 distinguishes are named by ``train_branch`` 
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Optional, Union
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,7 +25,7 @@ MODES = ("train", "test")
 OUT_OF_BOUND_OPTIONS = ("loop", "repeat_last")
 TRAIN_BRANCHES = ("segments", "sorted", "rounded", "zeros")
 
-RngLike = Optional[Union[int, np.integer, np.random.Generator]]
+RngLike = int | np.integer | np.random.Generator | None
 # integers(high, size=size) -> int array of `size` values drawn uniformly from {0, ..., high - 1}
 IntegerDraw = Callable[[int, int], np.ndarray]
 

@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))   # the helper modules beside this file
 
-from lab_paths import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, REPO, notebook_dir  # noqa: E402
+from lab_paths import CHROMIUM, CHROMIUM_ARGS, REPO, SCREENSHOTS, notebook_dir  # noqa: E402
 
 
 def _missing_requirements() -> list[str]:

@@ -12,7 +12,6 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # playwright is imported only when the suite runs
@@ -22,7 +21,7 @@ if TYPE_CHECKING:  # playwright is imported only when the suite runs
 _FIND = "Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.context && w.context.path === PATH)"
 
 _CELLS_JS = """(PATH) => {
-  const panel = %s;
+  const panel = __PLACEHOLDER__;
   return panel.content.widgets.map((cell, index) => {
     const model = cell.model;
     const outputs = model.type === 'code' ? model.outputs.toJSON() : [];
@@ -37,7 +36,7 @@ _CELLS_JS = """(PATH) => {
       widget_outputs: outputs.filter(o => o.data && o.data['application/vnd.jupyter.widget-view+json']).length,
     };
   });
-}""" % _FIND
+}""".replace("__PLACEHOLDER__", _FIND)
 
 
 # For screenshots only: no selection marks, cell toolbars or scroll shadows (they would show at every seam).

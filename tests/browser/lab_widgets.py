@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # playwright is imported only when the suite runs
     from playwright.sync_api import Locator
@@ -32,9 +32,9 @@ _CONTROL_PARTS = (".widget-readout, .widget-slider, .widget-dropdown, .widget-to
 _SHOWN_JS = """(root) => {
   const images = Array.from(root.querySelectorAll('img')).map(i => i.getAttribute('src') || '');
   const clone = root.cloneNode(true);
-  clone.querySelectorAll('%s').forEach(e => e.remove());
+  clone.querySelectorAll('__PLACEHOLDER__').forEach(e => e.remove());
   return {images, text: clone.textContent.replace(/\\s+/g, ' ').trim()};
-}""" % _CONTROL_PARTS
+}""".replace("__PLACEHOLDER__", _CONTROL_PARTS)
 
 _PROBLEMS_JS = """(root) => {
   const texts = [];

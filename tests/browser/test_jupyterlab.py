@@ -12,8 +12,8 @@ import re
 import time
 
 import pytest
-from lab_paths import RUN_TIMEOUT, notebook_dir
 from lab_notebook import LabNotebook
+from lab_paths import RUN_TIMEOUT, notebook_dir
 from lab_widgets import controls, describe, operate, problems, shown, wait_for_change, widget_roots
 
 pytestmark = pytest.mark.browser
