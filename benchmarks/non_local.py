@@ -51,14 +51,18 @@ def make_blocks(shape: tuple[int, ...], mode: str, device: torch.device) -> tupl
 
 
 def fmt_seconds(value: float | None) -> str:
+    """Seconds as ``"12.3 ms"`` below one second, else ``"1.23 s"``; ``"-"`` for None."""
     return "-" if value is None else (f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s")
 
 
 def fmt_bytes(value: int | None) -> str:
+    """Bytes in MiB, ``"-"`` for None."""
     return "-" if value is None else f"{value / 2**20:.1f} MiB"
 
 
-def run_case(shape, mode, backward, device, args) -> list[str]:
+def run_case(shape: tuple[int, ...], mode: str, backward: bool, device: torch.device,
+             args: argparse.Namespace) -> list[str]:
+    """Time one case on one device; return the table's cells from "naive" to "notes"."""
     estimate = naive_intermediate_bytes(mode, shape, backward=backward)
     slow_softmax = mode in ("gaussian", "embedded") and backward and shape[2] * shape[3] * shape[4] > 50_000
     if slow_softmax and not args.full:

@@ -24,16 +24,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from course_utils.validation import validate_int, validate_tensor
 
-def _check_scores(scores: torch.Tensor, name: str = "scores") -> None:
-    if not isinstance(scores, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (B, K, C), got {type(scores).__name__}")
-    if scores.dim() != 3:
-        raise ValueError(f"{name} must have shape (B, K, C) (videos, snippets, classes), got {tuple(scores.shape)}")
-    if not scores.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {scores.dtype}")
+
+def _validate_snippets(scores: torch.Tensor, name: str = "scores", layout: str = "(B, K, C)") -> torch.Tensor:
+    """Validate a float ``(B, K, C)`` (or ``(B, K, D)``) snippet tensor with ``K >= 1``; return it."""
+    validate_tensor(scores, name, ndim=3, layout=layout, dtype="floating")
     if scores.shape[1] < 1:
         raise ValueError(f"{name} must hold at least one snippet per video, got K={scores.shape[1]}")
+    return scores
 
 
 def max_consensus(scores: torch.Tensor) -> torch.Tensor:
@@ -45,7 +44,7 @@ def max_consensus(scores: torch.Tensor) -> torch.Tensor:
     Returns:
         Video scores ``(B, C)``, same dtype and device as ``scores`` (values, not the argmax).
     """
-    _check_scores(scores)
+    _validate_snippets(scores)
     return scores.amax(dim=1)  # (B, K, C) -> (B, C)
 
 
@@ -58,7 +57,7 @@ def avg_consensus(scores: torch.Tensor) -> torch.Tensor:
     Returns:
         Video scores ``(B, C)``, same dtype and device as ``scores``.
     """
-    _check_scores(scores)
+    _validate_snippets(scores)
     return scores.mean(dim=1)  # (B, K, C) -> (B, C)
 
 
@@ -75,15 +74,11 @@ def topk_consensus(scores: torch.Tensor, k: int) -> torch.Tensor:
         Video scores ``(B, C)``, same dtype and device as ``scores``.
 
     Raises:
-        TypeError: if ``k`` is not an int.
-        ValueError: if ``k`` is outside ``[1, K]``.
+        TypeError: if ``scores`` is not a floating-point tensor or ``k`` is not an int.
+        ValueError: if ``scores`` is not ``(B, K, C)`` with ``K >= 1`` or ``k`` is outside ``[1, K]``.
     """
-    _check_scores(scores)
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
-    num_segments = scores.shape[1]
-    if not 1 <= k <= num_segments:
-        raise ValueError(f"k must be between 1 and K={num_segments} (the number of snippets), got k={k}")
+    _validate_snippets(scores)
+    k = validate_int(k, "k", minimum=1, maximum=scores.shape[1], note="K, the number of snippets")
     top = scores.topk(k, dim=1).values  # (B, K, C) -> (B, k, C): the k largest per video and class
     return top.mean(dim=1)  # (B, k, C) -> (B, C)
 
@@ -92,7 +87,14 @@ class MaxConsensus(nn.Module):
     """``max_consensus`` as a module, so that every consensus can be handed to ``TSN`` the same way."""
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        """Return ``max_consensus(scores)``: ``(B, K, C)`` -> ``(B, C)``."""
+        """Return ``max_consensus(scores)``: ``(B, K, C)`` -> ``(B, C)``.
+
+        Args:
+            scores: snippet scores, float tensor ``(B, K, C)``.
+
+        Returns:
+            Video scores ``(B, C)``.
+        """
         return max_consensus(scores)
 
 
@@ -100,7 +102,14 @@ class AvgConsensus(nn.Module):
     """``avg_consensus`` as a module."""
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        """Return ``avg_consensus(scores)``: ``(B, K, C)`` -> ``(B, C)``."""
+        """Return ``avg_consensus(scores)``: ``(B, K, C)`` -> ``(B, C)``.
+
+        Args:
+            scores: snippet scores, float tensor ``(B, K, C)``.
+
+        Returns:
+            Video scores ``(B, C)``.
+        """
         return avg_consensus(scores)
 
 
@@ -108,22 +117,26 @@ class TopKConsensus(nn.Module):
     """``topk_consensus`` with a fixed ``k`` as a module.
 
     Args:
-        k: how many snippets to average per class (checked against ``K`` at every call).
+        k: how many snippets to average per class, an int >= 1 (compared with ``K`` at every call).
     """
 
     def __init__(self, k: int):
         super().__init__()
-        if isinstance(k, bool) or not isinstance(k, int):
-            raise TypeError(f"k must be an int, got {type(k).__name__}")
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
-        self.k = k
+        self.k = validate_int(k, "k", minimum=1)
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        """Return ``topk_consensus(scores, self.k)``: ``(B, K, C)`` -> ``(B, C)``."""
+        """Return ``topk_consensus(scores, self.k)``: ``(B, K, C)`` -> ``(B, C)``, with ``k <= K``.
+
+        Args:
+            scores: snippet scores, float tensor ``(B, K, C)``.
+
+        Returns:
+            Video scores ``(B, C)``.
+        """
         return topk_consensus(scores, self.k)
 
     def extra_repr(self) -> str:
+        """Show ``k`` in the module's repr."""
         return f"k={self.k}"
 
 
@@ -140,15 +153,15 @@ class LinearWeighting(nn.Module):
 
     def __init__(self, num_segments: int):
         super().__init__()
-        if isinstance(num_segments, bool) or not isinstance(num_segments, int):
-            raise TypeError(f"num_segments must be an int, got {type(num_segments).__name__}")
-        if num_segments < 1:
-            raise ValueError(f"num_segments must be at least 1, got {num_segments}")
-        self.num_segments = num_segments
-        self.weight_logits = nn.Parameter(torch.zeros(num_segments))
+        self.num_segments = validate_int(num_segments, "num_segments", minimum=1)
+        self.weight_logits = nn.Parameter(torch.zeros(self.num_segments))
 
     def weights(self) -> torch.Tensor:
-        """Return the normalised weights ``omega``, shape ``(K,)``, positive and summing to one."""
+        """Compute the normalised weights ``omega = softmax(weight_logits)``.
+
+        Returns:
+            ``(K,)`` tensor, positive and summing to one.
+        """
         return torch.softmax(self.weight_logits, dim=0)
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
@@ -160,7 +173,7 @@ class LinearWeighting(nn.Module):
         Returns:
             Video scores ``(B, C)`` in the dtype of ``scores``.
         """
-        _check_scores(scores)
+        _validate_snippets(scores)
         if scores.shape[1] != self.num_segments:
             raise ValueError(f"scores has K={scores.shape[1]} snippets, but this module was built for "
                              f"num_segments={self.num_segments}")
@@ -168,6 +181,7 @@ class LinearWeighting(nn.Module):
         return torch.einsum("k,bkc->bc", omega, scores)  # (K,), (B, K, C) -> (B, C)
 
     def extra_repr(self) -> str:
+        """Show ``num_segments`` in the module's repr."""
         return f"num_segments={self.num_segments}"
 
 
@@ -186,20 +200,19 @@ class AttentionWeighting(nn.Module):
 
     def __init__(self, feature_dim: int):
         super().__init__()
-        if isinstance(feature_dim, bool) or not isinstance(feature_dim, int):
-            raise TypeError(f"feature_dim must be an int, got {type(feature_dim).__name__}")
-        if feature_dim < 1:
-            raise ValueError(f"feature_dim must be at least 1, got {feature_dim}")
-        self.feature_dim = feature_dim
-        self.w_att = nn.Parameter(torch.zeros(feature_dim))
+        self.feature_dim = validate_int(feature_dim, "feature_dim", minimum=1)
+        self.w_att = nn.Parameter(torch.zeros(self.feature_dim))
 
     def attention_weights(self, features: torch.Tensor) -> torch.Tensor:
-        """Return the attention weights ``A(T_k)`` of every video, shape ``(B, K)``, summing to one over ``K``.
+        """Compute the attention weights ``A(T_k)`` of every video.
 
         Args:
             features: snippet features ``R(T_k)``, float tensor ``(B, K, D)``.
+
+        Returns:
+            Weights ``(B, K)`` in the dtype of ``features``, summing to one over ``K``.
         """
-        _check_scores(features, "features")
+        _validate_snippets(features, "features", "(B, K, D)")
         if features.shape[2] != self.feature_dim:
             raise ValueError(f"features has D={features.shape[2]}, but this module was built for "
                              f"feature_dim={self.feature_dim}")
@@ -216,7 +229,7 @@ class AttentionWeighting(nn.Module):
         Returns:
             Video scores ``(B, C)``.
         """
-        _check_scores(scores)
+        _validate_snippets(scores)
         weights = self.attention_weights(features)  # (B, K)
         if weights.shape != scores.shape[:2]:
             raise ValueError(f"scores (B, K, C)={tuple(scores.shape)} and features (B, K, D)="
@@ -224,4 +237,5 @@ class AttentionWeighting(nn.Module):
         return torch.einsum("bk,bkc->bc", weights.to(scores.dtype), scores)  # (B, K), (B, K, C) -> (B, C)
 
     def extra_repr(self) -> str:
+        """Show ``feature_dim`` in the module's repr."""
         return f"feature_dim={self.feature_dim}"

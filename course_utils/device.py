@@ -8,6 +8,8 @@ import random
 import numpy as np
 import torch
 
+from course_utils.validation import validate_int
+
 _DEVICE_ENV = "COURSE_DEVICE"
 
 
@@ -52,17 +54,13 @@ def seed_everything(seed: int) -> None:
     """Seed Python's ``random``, NumPy's legacy global generator, and torch (CPU and every CUDA device).
 
     Args:
-        seed: a non-negative integer below 2**32.
+        seed: an int in ``[0, 2**32 - 1]`` (NumPy integers too).
 
     Raises:
         TypeError: if ``seed`` is not an int.
         ValueError: if ``seed`` is negative or not below 2**32.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    seed = int(seed)
+    seed = validate_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

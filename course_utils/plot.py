@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.animation import FuncAnimation, HTMLWriter
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from course_utils.validation import validate_instance, validate_int, validate_int_array
+
+if TYPE_CHECKING:
+    from IPython.display import HTML
 
 __all__ = ["plot_frames", "animate_video", "plot_sampling_timeline"]
 
@@ -23,21 +31,35 @@ _MAX_FIGURE_ROWS = 24        # beyond this many clips the figure stops growing a
 _LABEL_INCHES = 0.2          # at most one y tick label per this much height (10-point text)
 
 
-def _to_frames(video, name: str = "video") -> np.ndarray:
+Video = np.ndarray | torch.Tensor
+_VIDEO = "uint8 (T, H, W, 3) or float (3, T, H, W)"
+
+
+def _to_frames(video: Video, name: str = "video") -> np.ndarray:
     """(T, H, W, 3) uint8 from uint8 (T, H, W, 3) or float (C, T, H, W) in [0, 1], array or tensor."""
     if isinstance(video, torch.Tensor):
         video = video.detach().cpu().numpy()
-    if not isinstance(video, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(video).__name__}")
-    if video.ndim == 4 and video.dtype == np.uint8 and video.shape[-1] == 3:
+    validate_instance(video, name, np.ndarray, what=f"a numpy array or torch tensor, {_VIDEO}")
+    uint8, floating = video.dtype == np.uint8, np.issubdtype(video.dtype, np.floating)
+    if not (uint8 or floating):
+        raise TypeError(f"{name} must be {_VIDEO}, got dtype {video.dtype}")
+    if video.ndim == 4 and uint8 and video.shape[-1] == 3:
         return video
-    if video.ndim == 4 and np.issubdtype(video.dtype, np.floating) and video.shape[0] == 3:
+    if video.ndim == 4 and floating and video.shape[0] == 3:
         frames = np.clip(video, 0.0, 1.0).transpose(1, 2, 3, 0)                # (C, T, H, W) -> (T, H, W, C)
         return np.round(frames * 255).astype(np.uint8)
-    raise ValueError(f"{name} must be uint8 (T, H, W, 3) or float (3, T, H, W), got {video.dtype} {video.shape}")
+    raise ValueError(f"{name} must be {_VIDEO}, got {video.dtype} of shape {video.shape}")
 
 
-def plot_frames(video, *, indices=None, ax=None, title: str | None = None) -> Figure:
+def _validate_axes_and_title(ax: Axes | None, title: str | None) -> None:
+    if ax is not None:
+        validate_instance(ax, "ax", Axes, what="None or a matplotlib Axes")
+    if title is not None:
+        validate_instance(title, "title", str, what="None or a str")
+
+
+def plot_frames(video: Video, *, indices: Sequence[int] | np.ndarray | None = None, ax: Axes | None = None,
+                title: str | None = None) -> Figure:
     """Draw frames of a video side by side in one axes, each labelled with its frame index.
 
     Args:
@@ -50,14 +72,11 @@ def plot_frames(video, *, indices=None, ax=None, title: str | None = None) -> Fi
         The matplotlib Figure.
     """
     frames = _to_frames(video)
+    _validate_axes_and_title(ax, title)
     num_frames, height, width, _ = frames.shape
     if indices is None:
         indices = np.unique(np.linspace(0, num_frames - 1, min(num_frames, 16)).round().astype(int))
-    indices = np.asarray(indices)
-    if indices.ndim != 1 or indices.size == 0 or not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError(f"indices must be a non-empty 1-D sequence of ints, got {indices}")
-    if indices.min() < 0 or indices.max() >= num_frames:
-        raise ValueError(f"indices must lie in [0, {num_frames}), got {indices.tolist()}")
+    indices = validate_int_array(indices, "indices", ndim=1, minimum=0, below=num_frames, allow_empty=False)
     gap = max(1, width // 16)
     strip = np.full((height, len(indices) * (width + gap) - gap, 3), 255, dtype=np.uint8)
     for k, i in enumerate(indices):
@@ -75,7 +94,7 @@ def plot_frames(video, *, indices=None, ax=None, title: str | None = None) -> Fi
     return fig
 
 
-def animate_video(video, *, fps: int = 8, titles=None):
+def animate_video(video: Video | Sequence[Video], *, fps: int = 8, titles: Sequence[str] | None = None) -> HTML:
     """An inline, looping animation of one video or of several side by side, for a notebook.
 
     Frames are embedded as JPEG images (much smaller than PNG for noisy frames); the figure is closed, so the
@@ -92,8 +111,7 @@ def animate_video(video, *, fps: int = 8, titles=None):
     """
     from IPython.display import HTML
 
-    if isinstance(fps, bool) or not isinstance(fps, (int, np.integer)) or fps < 1:
-        raise ValueError(f"fps must be a positive int, got {fps!r}")
+    fps = validate_int(fps, "fps", minimum=1)
     if isinstance(video, (list, tuple)):
         clips = [_to_frames(v, "video[i]") for v in video]
     elif getattr(video, "ndim", None) == 5:
@@ -102,8 +120,10 @@ def animate_video(video, *, fps: int = 8, titles=None):
         clips = [_to_frames(video)]
     if len({c.shape[0] for c in clips}) != 1:
         raise ValueError(f"videos must all have the same number of frames, got {[c.shape[0] for c in clips]}")
-    if titles is not None and len(titles) != len(clips):
-        raise ValueError(f"titles must hold one title per video ({len(clips)}), got {len(titles)}")
+    if titles is not None:
+        validate_instance(titles, "titles", (list, tuple), what="None or a list of str, one per video")
+        if len(titles) != len(clips):
+            raise ValueError(f"titles must hold one title per video ({len(clips)}), got {len(titles)}")
     num_frames = clips[0].shape[0]
     fig, axes = plt.subplots(1, len(clips), figsize=(1.2 * len(clips), 1.45), dpi=80, squeeze=False)
     images = []
@@ -116,7 +136,7 @@ def animate_video(video, *, fps: int = 8, titles=None):
     counter = fig.text(0.01, 0.02, "", fontsize=8)
     fig.tight_layout()
 
-    def draw(t: int):
+    def draw(t: int) -> list:
         for image, clip in zip(images, clips, strict=False):
             image.set_data(clip[t])
         counter.set_text(f"t = {t}")
@@ -135,8 +155,8 @@ def animate_video(video, *, fps: int = 8, titles=None):
     return HTML(html)
 
 
-def plot_sampling_timeline(frame_indices, num_frames: int, *, num_segments: int | None = None, ax=None,
-                           title: str | None = None) -> Figure:
+def plot_sampling_timeline(frame_indices: Sequence[int] | np.ndarray, num_frames: int, *,
+                           num_segments: int | None = None, ax: Axes | None = None, title: str | None = None) -> Figure:
     """Show which frames each clip takes: one row per clip over the video's frame axis.
 
     Args:
@@ -150,18 +170,14 @@ def plot_sampling_timeline(frame_indices, num_frames: int, *, num_segments: int 
     Returns:
         The matplotlib Figure.
     """
-    if isinstance(num_frames, bool) or not isinstance(num_frames, (int, np.integer)) or num_frames < 1:
-        raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
-    indices = np.asarray(frame_indices)
+    num_frames = validate_int(num_frames, "num_frames", minimum=1)
+    indices = validate_int_array(frame_indices, "frame_indices", ndim=(1, 2), minimum=0, below=num_frames,
+                                 allow_empty=False, layout="(num_clips, clip_len) or (num_clips,)")
     if indices.ndim == 1:
         indices = indices[:, None]                                              # (num_clips,) -> (num_clips, 1)
-    if indices.ndim != 2 or indices.size == 0 or not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError(f"frame_indices must be a non-empty int array (num_clips, clip_len), got {indices.shape}")
-    if indices.min() < 0 or indices.max() >= num_frames:
-        raise ValueError(f"frame_indices must lie in [0, {num_frames}), got min {indices.min()} max {indices.max()}")
-    if num_segments is not None and (isinstance(num_segments, bool) or not isinstance(num_segments, (int, np.integer))
-                                     or num_segments < 1):
-        raise ValueError(f"num_segments must be None or a positive int, got {num_segments!r}")
+    if num_segments is not None:
+        num_segments = validate_int(num_segments, "num_segments", minimum=1)
+    _validate_axes_and_title(ax, title)
     num_clips = indices.shape[0]
     if ax is None:
         height = 1.2 + _ROW_INCHES * min(num_clips, _MAX_FIGURE_ROWS)          # title + x axis + the rows

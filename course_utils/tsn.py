@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from course_utils.sampling.clips import RngLike, as_generator, sample_clips
-from course_utils.validation import check_int
+from course_utils.validation import validate_instance, validate_int, validate_int_array, validate_tensor
 
 Consensus = nn.Module | Callable[..., torch.Tensor]
 
@@ -35,17 +35,24 @@ class SnippetCNN(nn.Module):
 
     def __init__(self, in_channels: int, *, width: int = 8, feature_dim: int = 32):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("width", width), ("feature_dim", feature_dim)):
-            check_int(value, name, minimum=1)
-        self.feature_dim = feature_dim
+        in_channels = validate_int(in_channels, "in_channels", minimum=1)
+        width = validate_int(width, "width", minimum=1)
+        self.feature_dim = validate_int(feature_dim, "feature_dim", minimum=1)
         self.layers = nn.Sequential(
             _conv_block(in_channels, width), _conv_block(width, 2 * width),  # (N, C, H, W) -> (N, 2w, H/4, W/4)
             nn.AdaptiveAvgPool2d(4), nn.Flatten(),  # (N, 2w, H/4, W/4) -> (N, 2w, 4, 4) -> (N, 32w)
-            nn.Linear(2 * width * 16, feature_dim), nn.ReLU(inplace=True),  # (N, 32w) -> (N, D)
+            nn.Linear(2 * width * 16, self.feature_dim), nn.ReLU(inplace=True),  # (N, 32w) -> (N, D)
         )
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """Map images ``(N, C, H, W)`` to feature vectors ``(N, D)``."""
+        """Map images to feature vectors.
+
+        Args:
+            frames: ``(N, C, H, W)`` float tensor.
+
+        Returns:
+            Features ``(N, D)``.
+        """
         return self.layers(frames)
 
 
@@ -73,16 +80,16 @@ class TSN(nn.Module):
     def __init__(self, backbone: nn.Module, num_classes: int, num_segments: int, consensus: Consensus, *,
                  feature_dim: int | None = None):
         super().__init__()
-        check_int(num_classes, "num_classes", minimum=1)
-        check_int(num_segments, "num_segments", minimum=1)
-        if not callable(consensus):
-            raise TypeError(f"consensus must be a module or a function, got {type(consensus).__name__}")
+        validate_instance(backbone, "backbone", nn.Module, what="an nn.Module mapping (N, C, H, W) to (N, D)")
+        num_classes = validate_int(num_classes, "num_classes", minimum=1)
+        num_segments = validate_int(num_segments, "num_segments", minimum=1)
+        validate_instance(consensus, "consensus", Callable, what="a module or a function (B, K, C) -> (B, C)")
         if feature_dim is None:
             if not hasattr(backbone, "feature_dim"):
                 raise ValueError("cannot infer feature_dim: the backbone has no attribute feature_dim; "
                                  "pass feature_dim=D, the length of the backbone's output features")
             feature_dim = backbone.feature_dim
-        check_int(feature_dim, "feature_dim", minimum=1)
+        feature_dim = validate_int(feature_dim, "feature_dim", minimum=1)
         self.backbone = backbone
         self.num_classes = num_classes
         self.num_segments = num_segments
@@ -99,10 +106,7 @@ class TSN(nn.Module):
         Returns:
             ``(features, scores)``: snippet features ``(B, K, D)`` and snippet scores ``(B, K, num_classes)``.
         """
-        if not isinstance(snippets, torch.Tensor):
-            raise TypeError(f"snippets must be a torch.Tensor (B, K, C, H, W), got {type(snippets).__name__}")
-        if snippets.dim() != 5:
-            raise ValueError(f"snippets must have shape (B, K, C, H, W), got {tuple(snippets.shape)}")
+        validate_tensor(snippets, "snippets", ndim=5, layout="(B, K, C, H, W)", dtype="floating")
         batch, num_segments = snippets.shape[:2]
         if num_segments != self.num_segments:
             raise ValueError(f"snippets has K={num_segments}, but the model was built for "
@@ -118,7 +122,14 @@ class TSN(nn.Module):
         return features, scores
 
     def forward(self, snippets: torch.Tensor) -> torch.Tensor:
-        """Return the consensus logits ``G``, shape ``(B, num_classes)``, of a snippet batch ``(B, K, C, H, W)``."""
+        """Classify every video of a snippet batch.
+
+        Args:
+            snippets: ``(B, K, C, H, W)`` float tensor with ``K == num_segments``.
+
+        Returns:
+            The consensus logits ``G``, ``(B, num_classes)``.
+        """
         features, scores = self.snippet_outputs(snippets)
         if getattr(self.consensus, "needs_features", False):
             return self.consensus(scores, features)
@@ -163,7 +174,7 @@ def sample_snippet_indices(num_videos: int, num_frames: int, num_segments: int, 
     Returns:
         int64 array ``(num_videos, num_segments, clip_len)`` of frame indices.
     """
-    check_int(num_videos, "num_videos", minimum=1)
+    num_videos = validate_int(num_videos, "num_videos", minimum=1)
     generator = as_generator(rng)
     return np.stack([sample_clips(num_frames, num_segments, clip_len, mode=mode, rng=generator)
                      for _ in range(num_videos)])
@@ -179,16 +190,13 @@ def gather_snippets(videos: torch.Tensor, frame_indices: np.ndarray) -> torch.Te
     Returns:
         Snippet clips ``(N, K, C, clip_len, H, W)``, a new tensor on the device of ``videos``.
     """
-    if not isinstance(videos, torch.Tensor):
-        raise TypeError(f"videos must be a torch.Tensor (N, C, T, H, W), got {type(videos).__name__}")
-    if videos.dim() != 5:
-        raise ValueError(f"videos must have shape (N, C, T, H, W), got {tuple(videos.shape)}")
-    index = torch.as_tensor(np.asarray(frame_indices), dtype=torch.long, device=videos.device)
+    validate_tensor(videos, "videos", ndim=5, layout="(N, C, T, H, W)")
     num_videos, _, num_frames = videos.shape[:3]
-    if index.dim() != 3 or index.shape[0] != num_videos:
-        raise ValueError(f"frame_indices must have shape (N={num_videos}, K, clip_len), got {tuple(index.shape)}")
-    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= num_frames):
-        raise ValueError(f"frame_indices must lie in [0, T={num_frames})")
+    indices = validate_int_array(frame_indices, "frame_indices", ndim=3, minimum=0, below=num_frames,
+                                 layout="(N, K, clip_len)")
+    if indices.shape[0] != num_videos:
+        raise ValueError(f"frame_indices must have shape (N={num_videos}, K, clip_len), got {indices.shape}")
+    index = torch.as_tensor(indices, device=videos.device)  # (N, K, clip_len) int64
     rows = torch.arange(num_videos, device=videos.device)[:, None, None]  # (N, 1, 1), broadcast over (K, clip_len)
     frames = videos.permute(0, 2, 1, 3, 4)  # (N, C, T, H, W) -> (N, T, C, H, W)
     clips = frames[rows, index]  # (N, K, clip_len, C, H, W)
@@ -204,7 +212,7 @@ def rgb_frames(clips: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(N, K, C, H, W)``.
     """
-    _check_clips(clips, min_len=1)
+    _validate_clips(clips, min_len=1)
     return clips[:, :, :, 0]  # (N, K, C, clip_len, H, W) -> (N, K, C, H, W)
 
 
@@ -218,16 +226,13 @@ def rgb_differences(clips: torch.Tensor) -> torch.Tensor:
         ``(N, K, C * (clip_len - 1), H, W)``: channel ``c * (clip_len - 1) + t`` holds frame ``t + 1`` minus
         frame ``t`` of colour channel ``c``.
     """
-    _check_clips(clips, min_len=2)
+    _validate_clips(clips, min_len=2)
     diffs = clips[:, :, :, 1:] - clips[:, :, :, :-1]  # (N, K, C, clip_len - 1, H, W)
     return diffs.flatten(2, 3)  # (N, K, C, clip_len - 1, H, W) -> (N, K, C * (clip_len - 1), H, W)
 
 
-def _check_clips(clips: torch.Tensor, *, min_len: int) -> None:
-    if not isinstance(clips, torch.Tensor):
-        raise TypeError(f"clips must be a torch.Tensor (N, K, C, clip_len, H, W), got {type(clips).__name__}")
-    if clips.dim() != 6:
-        raise ValueError(f"clips must have shape (N, K, C, clip_len, H, W), got {tuple(clips.shape)}")
+def _validate_clips(clips: torch.Tensor, *, min_len: int) -> None:
+    validate_tensor(clips, "clips", ndim=6, layout="(N, K, C, clip_len, H, W)")
     if clips.shape[3] < min_len:
         raise ValueError(f"clips must have clip_len >= {min_len}, got clip_len={clips.shape[3]}")
 

@@ -6,6 +6,7 @@ datasets such as UCF101 hold): frame ``i`` is the one whose timestamp is ``start
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
@@ -15,7 +16,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from course_utils.data import video_to_tensor
+from course_utils.data import Sampler, sampled_indices, video_to_tensor
+from course_utils.validation import validate_instance, validate_int, validate_int_array
 
 __all__ = ["VideoInfo", "write_video", "video_info", "read_video", "VideoFolder", "VIDEO_EXTENSIONS"]
 
@@ -39,12 +41,12 @@ def _pick_codec() -> str:
 
 
 def _as_frames(video: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Validate a uint8 ``(T, H, W, 3)`` video, array or tensor, with ``T >= 1``; return it as an array."""
     if isinstance(video, torch.Tensor):
         video = video.detach().cpu().numpy()
-    if not isinstance(video, np.ndarray):
-        raise TypeError(f"video must be a numpy array or torch tensor, got {type(video).__name__}")
+    validate_instance(video, "video", np.ndarray, what="a uint8 numpy array or torch tensor (T, H, W, 3)")
     if video.dtype != np.uint8:
-        raise TypeError(f"video must have dtype uint8, got {video.dtype}")
+        raise TypeError(f"video must be a uint8 array or tensor (T, H, W, 3), got dtype {video.dtype}")
     if video.ndim != 4 or video.shape[-1] != 3 or video.shape[0] == 0:
         raise ValueError(f"video must have shape (T, H, W, 3) with T >= 1, got {video.shape}")
     return video
@@ -64,11 +66,9 @@ def write_video(path: str | Path, video: np.ndarray | torch.Tensor, *, fps: int 
     Returns:
         VideoInfo of the written file.
     """
+    validate_instance(path, "path", (str, Path), what="a file path (str or pathlib.Path)")
     frames = _as_frames(video)
-    if isinstance(fps, bool) or not isinstance(fps, (int, np.integer)):
-        raise TypeError(f"fps must be a positive int, got {type(fps).__name__}")
-    if fps < 1:
-        raise ValueError(f"fps must be a positive int, got {fps}")
+    fps = validate_int(fps, "fps", minimum=1)
     pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
     if pad_h or pad_w:
         frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")  # (T, H', W', 3) even
@@ -76,20 +76,23 @@ def write_video(path: str | Path, video: np.ndarray | torch.Tensor, *, fps: int 
     codec = _pick_codec()
     options = {"crf": "17", "g": str(_GOP_SIZE)} if codec == "libx264" else {"g": str(_GOP_SIZE)}
     with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(codec, rate=int(fps), options=options)
+        stream = container.add_stream(codec, rate=fps, options=options)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if codec == "mpeg4":  # no constant-quality mode: a generous bit rate (2 bits per pixel) keeps it close
-            stream.bit_rate = 2 * width * height * int(fps)
+            stream.bit_rate = 2 * width * height * fps
         for frame in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode())  # flush the encoder
     return VideoInfo(num_frames, float(fps), height, width)
 
 
-def _open_video(path: str | Path):
+def _open_video(path: str | Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    validate_instance(path, "path", (str, Path), what="a file path (str or pathlib.Path)")
     path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"path {str(path)!r} does not exist")
     if not path.is_file():
-        raise FileNotFoundError(f"path {str(path)!r} is not a file")
+        raise ValueError(f"path must be a video file, got {str(path)!r}, which is not a regular file")
     container = av.open(str(path))
     if not container.streams.video:
         container.close()
@@ -133,17 +136,7 @@ class _Timeline:
         return self.start + round(index * self.ticks_per_frame)
 
 
-def _check_indices(frame_indices) -> np.ndarray:
-    indices = np.asarray(frame_indices)
-    if indices.ndim != 1 or not (np.issubdtype(indices.dtype, np.integer) or indices.size == 0):
-        raise TypeError(f"frame_indices must be a 1-D sequence of ints, got dtype {indices.dtype} "
-                        f"shape {indices.shape}")
-    if indices.size and indices.min() < 0:
-        raise ValueError(f"frame_indices must be >= 0, got {indices.min()}")
-    return indices.astype(np.int64)
-
-
-def read_video(path: str | Path, frame_indices=None) -> np.ndarray:
+def read_video(path: str | Path, frame_indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
     """Decode a video file, or only the requested frames of it.
 
     With ``frame_indices``, the decoder seeks to the last keyframe before a wanted frame whenever a keyframe lies
@@ -159,7 +152,7 @@ def read_video(path: str | Path, frame_indices=None) -> np.ndarray:
         np.uint8 array (len(frame_indices), H, W, 3), RGB, frames in the requested order ((num_frames, H, W, 3)
         for None).
     """
-    indices = None if frame_indices is None else _check_indices(frame_indices)
+    indices = None if frame_indices is None else validate_int_array(frame_indices, "frame_indices", ndim=1, minimum=0)
     container, stream = _open_video(path)
     with container:
         if indices is None:
@@ -205,14 +198,19 @@ class VideoFolder(Dataset):
         extensions: file suffixes counted as videos (case-insensitive).
     """
 
-    def __init__(self, root: str | Path, *, sampler=None, extensions: tuple[str, ...] = VIDEO_EXTENSIONS) -> None:
-        root = Path(root)
+    def __init__(self, root: str | Path, *, sampler: Sampler | None = None,
+                 extensions: tuple[str, ...] = VIDEO_EXTENSIONS) -> None:
+        root = Path(validate_instance(root, "root", (str, Path), what="a folder path (str or pathlib.Path)"))
         if not root.is_dir():
             raise ValueError(f"root must be an existing folder, got {str(root)!r}")
-        if sampler is not None and not callable(sampler):
-            raise TypeError(f"sampler must be None or a callable num_frames -> indices, got {type(sampler).__name__}")
-        if isinstance(extensions, str) or not extensions:
-            raise TypeError(f"extensions must be a non-empty tuple of suffixes such as ('.mp4',), got {extensions!r}")
+        if sampler is not None:
+            validate_instance(sampler, "sampler", Callable, what="None or a callable num_frames -> frame indices")
+        wanted = "a non-empty tuple of suffixes such as ('.mp4',)"
+        validate_instance(extensions, "extensions", (tuple, list), what=wanted)
+        for index, suffix in enumerate(extensions):
+            validate_instance(suffix, f"extensions[{index}]", str, what="a file suffix such as '.mp4'")
+        if not extensions:
+            raise ValueError(f"extensions must be {wanted}, got {extensions!r}")
         suffixes = {e.lower() for e in extensions}
         self.root, self.sampler = root, sampler
         self.classes: list[str] = sorted(d.name for d in root.iterdir() if d.is_dir())
@@ -233,11 +231,6 @@ class VideoFolder(Dataset):
         if self.sampler is None:
             frames = read_video(path)                                           # (T, H, W, 3)
         else:
-            num_frames = video_info(path).num_frames
-            indices = np.asarray(self.sampler(num_frames)).reshape(-1)          # (num_clips * clip_len,)
-            if indices.size == 0 or not np.issubdtype(indices.dtype, np.integer):
-                raise ValueError(f"sampler must return a non-empty int array, got {indices.dtype} {indices.shape}")
-            if indices.min() < 0 or indices.max() >= num_frames:
-                raise ValueError(f"sampler returned indices outside [0, {num_frames}) for {path}")
+            indices = sampled_indices(self.sampler, video_info(path).num_frames)  # (num_clips * clip_len,)
             frames = read_video(path, indices)                                  # (T, H, W, 3)
         return video_to_tensor(frames), label

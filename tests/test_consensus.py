@@ -154,7 +154,7 @@ def test_gradients_flow():
 
 @pytest.mark.parametrize("k", [0, -1, 5])
 def test_topk_rejects_k_outside_range(k):
-    with pytest.raises(ValueError, match="k must be between 1 and K=4"):
+    with pytest.raises(ValueError, match=r"k must be an int in \[1, 4\] \(K, the number of snippets\), got"):
         topk_consensus(scores_of(1, 4, 2, 0), k)
 
 
@@ -190,5 +190,5 @@ def test_bad_module_arguments():
         AttentionWeighting(4)(torch.zeros(1, 3, 2), torch.zeros(1, 3, 5))
     with pytest.raises(ValueError, match="must agree"):
         AttentionWeighting(4)(torch.zeros(1, 3, 2), torch.zeros(1, 2, 4))
-    with pytest.raises(ValueError, match="k must be at least 1"):
+    with pytest.raises(ValueError, match="k must be an int >= 1, got 0"):
         TopKConsensus(0)

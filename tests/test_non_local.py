@@ -110,7 +110,9 @@ def test_sorted_concatenation_handles_ties_and_empty_rows():
 @pytest.mark.parametrize("bn", [True, False])
 @pytest.mark.parametrize("mode", MODES)
 def test_new_block_is_identity_and_W_z_learns(mode, bn, impl):
-    block = NonLocalBlock(4, mode=mode, bn=bn, impl=impl, sub_sample=True)
+    with torch.random.fork_rng():  # seeded: about 1 in 20 random W_f make every concatenation pair negative (no grad)
+        torch.manual_seed(0)
+        block = NonLocalBlock(4, mode=mode, bn=bn, impl=impl, sub_sample=True)
     x = torch.randn(2, 4, 2, 4, 6, generator=torch.Generator().manual_seed(1))
     z = block(x)
     assert torch.equal(z, x)
@@ -169,7 +171,7 @@ def test_bad_arguments(kwargs, error):
 
 def test_bad_inputs():
     block = NonLocalBlock(4, sub_sample=True)
-    with pytest.raises(ValueError, match="5-D"):
+    with pytest.raises(ValueError, match="x must have 5 dimensions"):
         block(torch.randn(1, 4, 8, 8))
     with pytest.raises(ValueError, match="in_channels=4"):
         block(torch.randn(1, 3, 2, 4, 4))
@@ -228,7 +230,7 @@ def test_query_affinities_follow_the_object():
     assert torch.isclose(weights.sum(), torch.tensor(1.0, dtype=torch.float64))
     for t in range(4):  # most of every frame's weight lies on that frame's square
         assert weights[t, 4:7, 1 + 2 * t:4 + 2 * t].sum() > 0.9 * weights[t].sum()
-    with pytest.raises(ValueError, match="query y"):
+    with pytest.raises(ValueError, match=r"query must lie inside the \(T, H, W\) = \(4, 12, 12\) video, got y=12"):
         query_affinities(centred_features(moving_square()), (0, 12, 0))
     with pytest.raises(ValueError, match="scale"):
         centred_features(moving_square(), scale=0)
@@ -241,22 +243,20 @@ def test_affinity_widget_redraws_when_the_query_moves():
 
     widget = affinity_widget(moving_square(), query=(0, 5, 2))
     sliders, summary, picture = widget.children
-    assert isinstance(summary, ipywidgets.Label) and isinstance(picture, ipywidgets.HTML)
-    assert summary.value.startswith("query (t=0, y=5, x=2)") and picture.value.startswith("<img")
-    before = picture.value
+    assert isinstance(summary, ipywidgets.Label) and isinstance(picture, ipywidgets.Image)
+    assert summary.value.startswith("query (t=0, y=5, x=2)") and bytes(picture.value).startswith(b"\x89PNG")
+    before = bytes(picture.value)
     sliders.children[2].value = 9  # move the query onto the background
-    assert summary.value.startswith("query (t=0, y=5, x=9)") and picture.value != before
+    assert summary.value.startswith("query (t=0, y=5, x=9)") and bytes(picture.value) != before
 
 
 def test_affinity_widget_picture_is_legible_and_small():
-    import base64
-    import re
     import struct
 
     from course_utils.non_local.widget import affinity_widget
 
     picture = affinity_widget(moving_square(num_frames=8), query=(0, 5, 2)).children[2]
-    png = base64.b64decode(re.search(r'base64,([^"]+)"', picture.value).group(1))
+    png = bytes(picture.value)
     width, height = struct.unpack(">II", png[16:24])  # IHDR: width and height of the PNG
     assert width >= 800 and height >= 250, "an 8-frame strip must be wide enough to read its title and sums"
     assert len(png) < 100_000, "keep the widget's picture modest in bytes"

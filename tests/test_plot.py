@@ -42,9 +42,10 @@ def test_plot_frames_into_given_axes_and_tensor_input(videos):
     assert np.array_equal(right.get_images()[0].get_array()[:, :16], videos[1, 0])
 
 
-@pytest.mark.parametrize("indices", [[8], [-1], [], [[0, 1]], [0.5]])
-def test_plot_frames_bad_indices(videos, indices):
-    with pytest.raises(ValueError, match="indices"):
+@pytest.mark.parametrize("indices, error", [([8], ValueError), ([-1], ValueError), ([], ValueError),
+                                            ([[0, 1]], ValueError), ([0.5], TypeError)])
+def test_plot_frames_bad_indices(videos, indices, error):
+    with pytest.raises(error, match="indices"):
         plot_frames(videos[0], indices=indices)
 
 
@@ -94,17 +95,17 @@ def test_sampling_timeline_one_dimensional_and_given_axes():
 
 
 @pytest.mark.parametrize(
-    "indices, num_frames, kwargs, word",
+    "indices, num_frames, kwargs, error, word",
     [
-        (np.array([[0, 16]]), 16, {}, "frame_indices"),
-        (np.array([[0.0, 1.0]]), 16, {}, "frame_indices"),
-        (np.zeros((1, 1, 1), dtype=int), 16, {}, "frame_indices"),
-        (np.array([[0]]), 0, {}, "num_frames"),
-        (np.array([[0]]), 16, {"num_segments": 0}, "num_segments"),
+        (np.array([[0, 16]]), 16, {}, ValueError, "frame_indices"),
+        (np.array([[0.0, 1.0]]), 16, {}, TypeError, "frame_indices"),
+        (np.zeros((1, 1, 1), dtype=int), 16, {}, ValueError, "frame_indices"),
+        (np.array([[0]]), 0, {}, ValueError, "num_frames"),
+        (np.array([[0]]), 16, {"num_segments": 0}, ValueError, "num_segments"),
     ],
 )
-def test_sampling_timeline_bad_input(indices, num_frames, kwargs, word):
-    with pytest.raises(ValueError, match=word):
+def test_sampling_timeline_bad_input(indices, num_frames, kwargs, error, word):
+    with pytest.raises(error, match=word):
         plot_sampling_timeline(indices, num_frames, **kwargs)
 
 

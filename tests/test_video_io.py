@@ -52,7 +52,7 @@ def test_sampled_decode_empty_and_bad(clip_file):
         read_video(path, [-1])
     with pytest.raises(TypeError, match="frame_indices"):
         read_video(path, [1.5])
-    with pytest.raises(TypeError, match="frame_indices"):
+    with pytest.raises(ValueError, match="frame_indices must be a 1-D array"):
         read_video(path, [[1, 2]])
     with pytest.raises(FileNotFoundError, match="path"):
         read_video(path.with_name("missing.mp4"))

@@ -8,10 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_utils.validation import check_int
+from course_utils.validation import validate_bool, validate_instance, validate_int, validate_tensor
 
 __all__ = ["boring_video", "boring_video_difference", "per_frame_difference", "zero_padding_edge_factors"]
-
 
 
 def boring_video(images: torch.Tensor, num_frames: int) -> torch.Tensor:
@@ -24,9 +23,8 @@ def boring_video(images: torch.Tensor, num_frames: int) -> torch.Tensor:
     Returns:
         A new contiguous tensor (B, C, T, H, W) with ``out[:, :, t] == images`` for every t.
     """
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        raise ValueError(f"images must be a (B, C, H, W) tensor, got {getattr(images, 'shape', type(images))}")
-    num_frames = check_int(num_frames, "num_frames", minimum=1)
+    validate_tensor(images, "images", ndim=4, layout="(B, C, H, W)")
+    num_frames = validate_int(num_frames, "num_frames", minimum=1)
     return images.unsqueeze(2).repeat(1, 1, num_frames, 1, 1)  # (B, C, H, W) -> (B, C, T, H, W)
 
 
@@ -43,8 +41,8 @@ def zero_padding_edge_factors(num_frames: int, time_kernel: int) -> np.ndarray:
     Returns:
         float64 array (T,).
     """
-    num_frames = check_int(num_frames, "num_frames", minimum=1)
-    time_kernel = check_int(time_kernel, "time_kernel", minimum=1)
+    num_frames = validate_int(num_frames, "num_frames", minimum=1)
+    time_kernel = validate_int(time_kernel, "time_kernel", minimum=1)
     if time_kernel % 2 == 0:
         raise ValueError(f"time_kernel must be odd (centred taps), got {time_kernel}")
     half = time_kernel // 2
@@ -56,8 +54,7 @@ def _outputs(model2d: nn.Module, model3d: nn.Module, images: torch.Tensor,
              num_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Eval-mode outputs on images and on their boring video; the models' modes are restored afterwards."""
     for name, model in (("model2d", model2d), ("model3d", model3d)):
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"{name} must be an nn.Module, got {type(model).__name__}")
+        validate_instance(model, name, nn.Module, what="an nn.Module")
     video = boring_video(images, num_frames)
     modes = [(m, m.training) for m in (*model2d.modules(), *model3d.modules())]
     try:
@@ -105,6 +102,7 @@ def per_frame_difference(model2d: nn.Module, model3d: nn.Module, images: torch.T
     Returns:
         float64 array (T',).
     """
+    relative = validate_bool(relative, "relative")
     out2, out3 = _outputs(model2d, model3d, images, num_frames)
     if out3.dim() != out2.dim() + 1:
         raise ValueError(f"model3d's output {tuple(out3.shape)} has no time axis to compare with {tuple(out2.shape)}")

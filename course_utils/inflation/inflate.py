@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.validation import check_choice, check_int
+from course_utils.validation import validate_choice, validate_instance, validate_int, validate_tensor
 
 __all__ = ["INITS", "TIME_PADDING_MODES", "TimePaddedConv3d", "inflate_batchnorm", "inflate_conv", "inflate_model",
            "inflate_pool", "inflate_weight"]
@@ -23,8 +23,6 @@ __all__ = ["INITS", "TIME_PADDING_MODES", "TimePaddedConv3d", "inflate_batchnorm
 TIME_PADDING_MODES = ("zeros", "replicate")
 INITS = ("mean", "center")
 TimeKernel = int | Callable[[str, nn.Module], int]
-
-
 
 
 class TimePaddedConv3d(nn.Module):
@@ -41,28 +39,41 @@ class TimePaddedConv3d(nn.Module):
 
     def __init__(self, conv: nn.Conv3d, *, time_padding: int, time_padding_mode: str = "replicate"):
         super().__init__()
-        if not isinstance(conv, nn.Conv3d):
-            raise TypeError(f"conv must be an nn.Conv3d, got {type(conv).__name__}")
+        validate_instance(conv, "conv", nn.Conv3d, what="an nn.Conv3d")
         if conv.padding[0] != 0:
             raise ValueError(f"conv must not pad time itself (padding[0] == 0), got padding={conv.padding}")
         self.conv = conv
-        self.time_padding = check_int(time_padding, "time_padding", minimum=0)
-        self.time_padding_mode = check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
+        self.time_padding = validate_int(time_padding, "time_padding", minimum=0)
+        self.time_padding_mode = validate_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
 
     @property
     def weight(self) -> nn.Parameter:
-        """The wrapped convolution's weight, ``(O, C / groups, Kt, kh, kw)``."""
+        """The wrapped convolution's weight.
+
+        Returns:
+            The parameter ``(O, C / groups, Kt, kh, kw)``.
+        """
         return self.conv.weight
 
     @property
     def bias(self) -> nn.Parameter | None:
-        """The wrapped convolution's bias ``(O,)``, or None."""
+        """The wrapped convolution's bias.
+
+        Returns:
+            The parameter ``(O,)``, or None for a convolution without bias.
+        """
         return self.conv.bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Pad ``x`` (B, C, T, H, W) to (B, C, T + 2p, H, W) along time, then convolve."""
-        if x.dim() != 5:
-            raise ValueError(f"expected a (B, C, T, H, W) input, got shape {tuple(x.shape)}")
+        """Pad ``x`` along time only, then convolve.
+
+        Args:
+            x: ``(B, C, T, H, W)``; padded to ``(B, C, T + 2p, H, W)`` with ``p = time_padding``.
+
+        Returns:
+            The convolution's output ``(B, O, T', H', W')``.
+        """
+        validate_tensor(x, "x", ndim=5, layout="(B, C, T, H, W)")
         p = self.time_padding
         if p:
             pad = (0, 0, 0, 0, p, p)  # (W left, W right, H top, H bottom, T front, T back)
@@ -70,6 +81,7 @@ class TimePaddedConv3d(nn.Module):
         return self.conv(x)
 
     def extra_repr(self) -> str:
+        """Show the time padding and its mode in the module's repr."""
         return f"time_padding={self.time_padding}, time_padding_mode={self.time_padding_mode!r}"
 
 
@@ -85,10 +97,9 @@ def inflate_weight(weight2d: torch.Tensor, time_kernel: int, *, init: str = "mea
     Returns:
         A new contiguous tensor (O, C, Kt, kh, kw) of the same dtype and device, sharing no memory with weight2d.
     """
-    if not isinstance(weight2d, torch.Tensor) or weight2d.dim() != 4:
-        raise ValueError(f"weight2d must be a 4-D tensor (O, C, kh, kw), got {getattr(weight2d, 'shape', weight2d)}")
-    time_kernel = check_int(time_kernel, "time_kernel", minimum=1)
-    init = check_choice(init, "init", INITS)
+    validate_tensor(weight2d, "weight2d", ndim=4, layout="(O, C, kh, kw)", dtype="floating")
+    time_kernel = validate_int(time_kernel, "time_kernel", minimum=1)
+    init = validate_choice(init, "init", INITS)
     w2 = weight2d.detach()
     if init == "mean":
         return w2.unsqueeze(2).repeat(1, 1, time_kernel, 1, 1) / time_kernel  # (O, C, kh, kw) -> (O, C, Kt, kh, kw)
@@ -130,15 +141,14 @@ def inflate_conv(conv2d: nn.Conv2d, time_kernel: int, *, time_stride: int = 1, t
         time and space are padded differently (replicate time padding, or a non-zero 2D ``padding_mode``).
         Its weight (O, C / groups, Kt, kh, kw) is a new contiguous tensor, on conv2d's device and dtype.
     """
-    if not isinstance(conv2d, nn.Conv2d):
-        raise TypeError(f"conv2d must be an nn.Conv2d, got {type(conv2d).__name__}")
-    time_kernel = check_int(time_kernel, "time_kernel", minimum=1)
-    time_stride = check_int(time_stride, "time_stride", minimum=1)
-    time_dilation = check_int(time_dilation, "time_dilation", minimum=1)
+    validate_instance(conv2d, "conv2d", nn.Conv2d, what="an nn.Conv2d")
+    time_kernel = validate_int(time_kernel, "time_kernel", minimum=1)
+    time_stride = validate_int(time_stride, "time_stride", minimum=1)
+    time_dilation = validate_int(time_dilation, "time_dilation", minimum=1)
     if time_padding is None:
         time_padding = time_dilation * (time_kernel // 2)
-    time_padding = check_int(time_padding, "time_padding", minimum=0)
-    time_padding_mode = check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
+    time_padding = validate_int(time_padding, "time_padding", minimum=0)
+    time_padding_mode = validate_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
     weight = inflate_weight(conv2d.weight, time_kernel, init=init)
     explicit = time_padding_mode != "zeros" or conv2d.padding_mode != "zeros"
     conv3d = nn.Conv3d(conv2d.in_channels, conv2d.out_channels, (time_kernel, *conv2d.kernel_size),
@@ -170,8 +180,7 @@ def inflate_batchnorm(bn2d: nn.BatchNorm2d) -> nn.BatchNorm3d:
         A ``BatchNorm3d`` with equal eps, momentum, affine and track_running_stats flags, and copies of weight,
         bias, running_mean, running_var and num_batches_tracked (whichever exist); same device, dtype and mode.
     """
-    if not isinstance(bn2d, nn.BatchNorm2d):
-        raise TypeError(f"bn2d must be an nn.BatchNorm2d, got {type(bn2d).__name__}")
+    validate_instance(bn2d, "bn2d", nn.BatchNorm2d, what="an nn.BatchNorm2d")
     tensors = list(bn2d.parameters()) + [b for b in bn2d.buffers() if b.is_floating_point()]
     factory = {"device": tensors[0].device, "dtype": tensors[0].dtype} if tensors else {}
     bn3d = nn.BatchNorm3d(bn2d.num_features, eps=bn2d.eps, momentum=bn2d.momentum, affine=bn2d.affine,
@@ -196,20 +205,19 @@ def inflate_pool(pool2d: nn.Module, time_kernel: int = 1, *, time_stride: int = 
     Returns:
         The 3D layer, with spatial options (padding, dilation, ceil_mode, count_include_pad, ...) kept.
     """
-    time_kernel = check_int(time_kernel, "time_kernel", minimum=1)
-    time_stride = check_int(time_stride, "time_stride", minimum=1)
-    time_padding = check_int(time_padding, "time_padding", minimum=0)
+    time_kernel = validate_int(time_kernel, "time_kernel", minimum=1)
+    time_stride = validate_int(time_stride, "time_stride", minimum=1)
+    time_padding = validate_int(time_padding, "time_padding", minimum=0)
     if time_output_size is not None:
-        time_output_size = check_int(time_output_size, "time_output_size", minimum=1)
+        time_output_size = validate_int(time_output_size, "time_output_size", minimum=1)
     pair = nn.modules.utils._pair
     if isinstance(pool2d, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
         size = (time_output_size, *pair(pool2d.output_size))
         if isinstance(pool2d, nn.AdaptiveAvgPool2d):
             return nn.AdaptiveAvgPool3d(size)
         return nn.AdaptiveMaxPool3d(size, return_indices=pool2d.return_indices)
-    if not isinstance(pool2d, (nn.MaxPool2d, nn.AvgPool2d)):
-        raise TypeError("pool2d must be nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d or nn.AdaptiveMaxPool2d, "
-                        f"got {type(pool2d).__name__}")
+    validate_instance(pool2d, "pool2d", (nn.MaxPool2d, nn.AvgPool2d),
+                      what="nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d or nn.AdaptiveMaxPool2d")
     kernel = (time_kernel, *pair(pool2d.kernel_size))
     stride = (time_stride, *pair(pool2d.stride if pool2d.stride is not None else pool2d.kernel_size))
     padding = (time_padding, *pair(pool2d.padding))
@@ -226,7 +234,7 @@ _INFLATABLE = (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d, nn.Adaptiv
 
 def _kernel_for(time_kernel: TimeKernel, name: str, layer: nn.Module, what: str) -> int:
     value = time_kernel(name, layer) if callable(time_kernel) else time_kernel
-    return check_int(value, f"{what} for layer {name!r}", minimum=1)
+    return validate_int(value, f"{what} for layer {name!r}", minimum=1)
 
 
 def inflate_model(model2d: nn.Module, *, time_kernel: TimeKernel = 3, time_padding_mode: str = "zeros",
@@ -253,13 +261,12 @@ def inflate_model(model2d: nn.Module, *, time_kernel: TimeKernel = 3, time_paddi
     Raises:
         TypeError: for a 2D layer this function cannot inflate (e.g. ConvTranspose2d, a subclass of Conv2d).
     """
-    if not isinstance(model2d, nn.Module):
-        raise TypeError(f"model2d must be an nn.Module, got {type(model2d).__name__}")
-    check_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
-    check_choice(init, "init", INITS)
+    validate_instance(model2d, "model2d", nn.Module, what="an nn.Module")
+    validate_choice(time_padding_mode, "time_padding_mode", TIME_PADDING_MODES)
+    validate_choice(init, "init", INITS)
     for option, value in (("time_kernel", time_kernel), ("pool_time_kernel", pool_time_kernel)):
         if not callable(value):
-            check_int(value, option, minimum=1)
+            validate_int(value, option, minimum=1)
     done: dict[int, nn.Module] = {}  # id of an original layer -> its inflated version (keeps shared layers shared)
 
     def convert(name: str, layer: nn.Module) -> nn.Module | None:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.validation import check_int
+from course_utils.validation import validate_instance, validate_int
 
 __all__ = ["BasicBlock", "SmallResNet", "build_small_resnet", "make_basic_block"]
 
@@ -30,11 +30,22 @@ class BasicBlock(nn.Module):
     def __init__(self, conv1: nn.Module, bn1: nn.Module, conv2: nn.Module, bn2: nn.Module, *,
                  downsample: nn.Module | None = None):
         super().__init__()
+        for name, layer in (("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)):
+            validate_instance(layer, name, nn.Module, what="an nn.Module")
+        if downsample is not None:
+            validate_instance(downsample, "downsample", nn.Module, what="None or an nn.Module")
         self.conv1, self.bn1, self.conv2, self.bn2 = conv1, bn1, conv2, bn2
         self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) -> (B, C', H', W'), or (B, C, T, H, W) -> (B, C', T', H', W') once inflated."""
+        """Run the residual branch and add the shortcut.
+
+        Args:
+            x: images ``(B, C, H, W)``, or videos ``(B, C, T, H, W)`` once inflated.
+
+        Returns:
+            ``(B, C', H', W')``, or ``(B, C', T', H', W')`` once inflated.
+        """
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         shortcut = x if self.downsample is None else self.downsample(x)
@@ -51,8 +62,9 @@ def make_basic_block(in_channels: int, out_channels: int, *, stride: int = 1) ->
     Returns:
         A ``BasicBlock`` of 2D layers.
     """
-    for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("stride", stride)):
-        check_int(value, name, minimum=1)
+    in_channels = validate_int(in_channels, "in_channels", minimum=1)
+    out_channels = validate_int(out_channels, "out_channels", minimum=1)
+    stride = validate_int(stride, "stride", minimum=1)
     downsample = None
     if stride != 1 or in_channels != out_channels:
         downsample = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
@@ -75,15 +87,32 @@ class SmallResNet(nn.Module):
 
     def __init__(self, stem: nn.Module, stages: nn.Module, pool: nn.Module, head: nn.Linear):
         super().__init__()
+        for name, part in (("stem", stem), ("stages", stages), ("pool", pool)):
+            validate_instance(part, name, nn.Module, what="an nn.Module")
+        validate_instance(head, "head", nn.Linear, what="an nn.Linear")
         self.stem, self.stages, self.pool, self.head = stem, stages, pool, head
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Pooled features (B, D) of images (B, C, H, W), or of videos (B, C, T, H, W) once inflated."""
+        """Compute the pooled features.
+
+        Args:
+            x: images ``(B, C, H, W)``, or videos ``(B, C, T, H, W)`` once inflated.
+
+        Returns:
+            Features ``(B, D)``.
+        """
         x = self.pool(self.stages(self.stem(x)))  # (B, D, 1, 1), or (B, D, 1, 1, 1) once inflated
         return torch.flatten(x, 1)  # -> (B, D), whatever the number of pooled dimensions
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class scores (logits) (B, num_classes)."""
+        """Compute the class scores.
+
+        Args:
+            x: images ``(B, C, H, W)``, or videos ``(B, C, T, H, W)`` once inflated.
+
+        Returns:
+            Logits ``(B, num_classes)``.
+        """
         return self.head(self.features(x))
 
 
@@ -103,14 +132,14 @@ def build_small_resnet(*, in_channels: int = 3, num_classes: int = 8, widths: Se
     Returns:
         A ``SmallResNet`` of 2D layers, in training mode, float32, on the CPU.
     """
-    widths = tuple(widths)
+    validate_instance(widths, "widths", (tuple, list), what="a non-empty tuple of ints >= 1, e.g. (16, 32)")
     if not widths:
-        raise ValueError("widths must be a non-empty sequence of positive ints, got ()")
-    for index, width in enumerate(widths):
-        check_int(width, f"widths[{index}]", minimum=1)
-    for name, value in (("in_channels", in_channels), ("num_classes", num_classes),
-                        ("blocks_per_stage", blocks_per_stage), ("stem_stride", stem_stride)):
-        check_int(value, name, minimum=1)
+        raise ValueError("widths must be a non-empty tuple of ints >= 1, e.g. (16, 32), got ()")
+    widths = tuple(validate_int(width, f"widths[{index}]", minimum=1) for index, width in enumerate(widths))
+    in_channels = validate_int(in_channels, "in_channels", minimum=1)
+    num_classes = validate_int(num_classes, "num_classes", minimum=1)
+    blocks_per_stage = validate_int(blocks_per_stage, "blocks_per_stage", minimum=1)
+    stem_stride = validate_int(stem_stride, "stem_stride", minimum=1)
     stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, stride=stem_stride, padding=1, bias=False),
                          nn.BatchNorm2d(widths[0]), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
     stages = []

@@ -13,26 +13,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils.non_local.fast import attend_fast
-from course_utils.validation import check_int
+from course_utils.non_local.fast import MODES, attend_fast
+from course_utils.validation import validate_bool, validate_choice, validate_instance, validate_int, validate_tensor
 
-MODES = ("gaussian", "embedded", "dot", "concatenate")
+__all__ = ["IMPLS", "MODES", "NonLocalBlock", "embed", "pairwise_weights", "pointwise"]
+
 IMPLS = ("naive", "fast")
-
-
-def check_mode(mode: object) -> str:
-    """Return ``mode`` if it names a pairwise function, else raise ValueError listing the allowed names."""
-    if not isinstance(mode, str) or mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    return mode
-
-
-def check_impl(impl: object) -> str:
-    """Return ``impl`` if it names an implementation, else raise ValueError listing the allowed names."""
-    if not isinstance(impl, str) or impl not in IMPLS:
-        raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
-    return impl
-
 
 
 class NonLocalBlock(nn.Module):
@@ -56,18 +42,16 @@ class NonLocalBlock(nn.Module):
     def __init__(self, in_channels: int, inter_channels: int | None = None, *, mode: str = "embedded",
                  sub_sample: bool = False, bn: bool = True, impl: str = "naive") -> None:
         super().__init__()
-        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        in_channels = validate_int(in_channels, "in_channels", minimum=1)
         if inter_channels is None:
             inter_channels = max(in_channels // 2, 1)
-        inter_channels = check_int(inter_channels, "inter_channels", minimum=1)
-        for name, flag in (("sub_sample", sub_sample), ("bn", bn)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+        inter_channels = validate_int(inter_channels, "inter_channels", minimum=1)
         self.in_channels = in_channels
         self.inter_channels = inter_channels
-        self.mode = check_mode(mode)
-        self.sub_sample = sub_sample
-        self.impl = check_impl(impl)
+        self.mode = validate_choice(mode, "mode", MODES)
+        self.sub_sample = validate_bool(sub_sample, "sub_sample")
+        bn = validate_bool(bn, "bn")
+        self.impl = validate_choice(impl, "impl", IMPLS)
 
         self.g = nn.Conv3d(in_channels, inter_channels, kernel_size=1)
         if mode != "gaussian":
@@ -87,6 +71,7 @@ class NonLocalBlock(nn.Module):
         nn.init.zeros_(zero_target.bias)
 
     def extra_repr(self) -> str:
+        """Show the mode, sub-sampling and implementation in the module's repr."""
         return f"mode={self.mode!r}, sub_sample={self.sub_sample}, impl={self.impl!r}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,8 +83,8 @@ class NonLocalBlock(nn.Module):
         Returns:
             z: ``(B, C, T, H, W)``, same dtype as ``x``.
         """
-        check_input(self, x)
-        if check_impl(self.impl) == "fast":
+        _validate_input(self, x)
+        if validate_choice(self.impl, "impl", IMPLS) == "fast":
             return self._forward_fast(x)
         batch, _, num_frames, height, width = x.shape
         theta_x, phi_x, g_x = embed(self, x)
@@ -143,6 +128,12 @@ def pointwise(x: torch.Tensor, convs: list[nn.Conv3d]) -> list[torch.Tensor]:
     Returns:
         one ``(B, C_k, N)`` tensor per conv.
     """
+    validate_tensor(x, "x", layout="(B, C, ...)", dtype="floating")
+    validate_instance(convs, "convs", (list, tuple), what="a non-empty list of nn.Conv3d")
+    if not convs:
+        raise ValueError("convs must be a non-empty list of nn.Conv3d, got an empty one")
+    for index, conv in enumerate(convs):
+        validate_instance(conv, f"convs[{index}]", nn.Conv3d, what="an nn.Conv3d with kernel_size=1")
     weight = torch.cat([conv.weight.reshape(conv.out_channels, -1) for conv in convs])  # (sum C_k, C)
     bias = torch.cat([conv.bias for conv in convs])  # (sum C_k,)
     flat = x.reshape(x.size(0), x.size(1), -1)  # (B, C, ...) -> (B, C, N)
@@ -150,20 +141,28 @@ def pointwise(x: torch.Tensor, convs: list[nn.Conv3d]) -> list[torch.Tensor]:
     return list(out.split([conv.out_channels for conv in convs], dim=1))
 
 
-def check_input(block: NonLocalBlock, x: object) -> None:
-    """Raise TypeError/ValueError unless ``x`` is a floating ``(B, C, T, H, W)`` tensor that ``block`` accepts."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor of shape (B, C, T, H, W), got {type(x).__name__}")
-    if x.dim() != 5:
-        raise ValueError(f"x must be 5-D (B, C, T, H, W), got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+def _validate_input(block: NonLocalBlock, x: object) -> torch.Tensor:
+    """Return ``x`` if it is a floating ``(B, C, T, H, W)`` tensor that ``block`` accepts, else raise.
+
+    Args:
+        block: the ``NonLocalBlock`` that will read ``x``.
+        x: the candidate input.
+
+    Returns:
+        ``x``, unchanged.
+
+    Raises:
+        TypeError: if ``x`` is not a floating-point tensor.
+        ValueError: if it is not 5-D, has another number of channels than the block, or is too small to pool.
+    """
+    validate_tensor(x, "x", ndim=5, layout="(B, C, T, H, W)", dtype="floating")
     if x.size(1) != block.in_channels:
-        raise ValueError(f"x has {x.size(1)} channels (dim 1) but the block was built with "
-                         f"in_channels={block.in_channels}")
+        raise ValueError(f"x must have in_channels={block.in_channels} channels (dim 1, the block's), "
+                         f"got {x.size(1)}")
     if block.sub_sample and (x.size(3) < 2 or x.size(4) < 2):
         raise ValueError(f"sub_sample=True pools H and W by 2, so H and W must be at least 2, got "
                          f"H={x.size(3)}, W={x.size(4)}")
+    return x
 
 
 def embed(block: NonLocalBlock, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -178,6 +177,8 @@ def embed(block: NonLocalBlock, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
         phi_x: keys ``(B, Cq, M)``; ``M = T*(H//2)*(W//2)`` with sub-sampling, else ``M = N``.
         g_x: values ``(B, M, C')``.
     """
+    validate_instance(block, "block", NonLocalBlock, what="a NonLocalBlock")
+    _validate_input(block, x)
     batch = x.size(0)
     if block.mode == "gaussian":
         theta_x, phi_x = x, x
@@ -209,10 +210,13 @@ def pairwise_weights(theta_x: torch.Tensor, phi_x: torch.Tensor, mode: str,
     Returns:
         ``(B, N, M)`` weights, same dtype as the inputs; M is the number of key positions.
     """
-    check_mode(mode)
+    validate_tensor(theta_x, "theta_x", ndim=3, layout="(B, N, Cq)", dtype="floating")
+    validate_tensor(phi_x, "phi_x", ndim=3, layout="(B, Cq, M)", dtype="floating")
+    validate_choice(mode, "mode", MODES)
     if mode == "concatenate":
         if W_f is None:
             raise ValueError("mode='concatenate' needs W_f, the Conv2d(2*C', 1, kernel_size=1) projection")
+        validate_instance(W_f, "W_f", nn.Conv2d, what="an nn.Conv2d(2*C', 1, kernel_size=1)")
         num_queries, num_keys = theta_x.size(1), phi_x.size(2)
         # (B, N, Cq) -> (B, Cq, N, 1) -> (B, Cq, N, M)
         theta_rep = theta_x.permute(0, 2, 1).unsqueeze(3).repeat(1, 1, 1, num_keys)

@@ -21,8 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from course_utils.non_local.block import NonLocalBlock, check_mode
+from course_utils.non_local.block import MODES
+from course_utils.validation import (
+    validate_bool,
+    validate_choice,
+    validate_instance,
+    validate_int,
+    validate_int_tuple,
+    validate_number,
+    validate_tensor,
+)
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -48,9 +58,13 @@ def naive_intermediate_bytes(mode: str, shape: tuple[int, int, int, int, int], *
     Returns:
         bytes, an int.
     """
-    check_mode(mode)
-    batch, channels, num_frames, height, width = shape
-    inter = max(channels // 2, 1) if inter_channels is None else inter_channels
+    validate_choice(mode, "mode", MODES)
+    batch, channels, num_frames, height, width = validate_int_tuple(shape, "shape", length=5, minimum=1,
+                                                                    layout="(B, C, T, H, W)")
+    inter = max(channels // 2, 1) if inter_channels is None else validate_int(inter_channels, "inter_channels",
+                                                                              minimum=1)
+    sub_sample, backward = validate_bool(sub_sample, "sub_sample"), validate_bool(backward, "backward")
+    element_size = validate_int(element_size, "element_size", minimum=1)
     num_queries = num_frames * height * width
     num_keys = num_frames * (height // 2) * (width // 2) if sub_sample else num_queries
     per_pair = 4 * inter + 2 if mode == "concatenate" else 2
@@ -60,7 +74,15 @@ def naive_intermediate_bytes(mode: str, shape: tuple[int, int, int, int, int], *
 
 
 def can_measure_memory(device: torch.device) -> bool:
-    """True where ``measure`` reports a peak: CUDA, or a Linux CPU with ``/proc``."""
+    """Say whether ``measure`` reports a peak on ``device``: on CUDA, or on a Linux CPU with ``/proc``.
+
+    Args:
+        device: a ``torch.device``.
+
+    Returns:
+        True where the peak is measured, False where ``measure`` returns None for it.
+    """
+    validate_instance(device, "device", torch.device, what="a torch.device (e.g. get_device())")
     return device.type == "cuda" or (device.type == "cpu" and sys.platform.startswith("linux") and _STATUS.exists())
 
 
@@ -81,7 +103,17 @@ def _serve_large_allocations_with_mmap() -> None:
 
 
 def measure(fn: Callable[[], object], device: torch.device) -> tuple[float, int | None]:
-    """Run ``fn`` once; return (seconds, peak extra bytes or None where memory cannot be measured)."""
+    """Run ``fn`` once and measure its time and, where possible, its peak memory.
+
+    Args:
+        fn: a zero-argument callable, e.g. from ``block_step``.
+        device: where ``fn`` computes (for synchronisation and memory).
+
+    Returns:
+        ``(seconds, peak extra bytes)``; the peak is None where ``can_measure_memory(device)`` is False.
+    """
+    validate_instance(fn, "fn", Callable, what="a callable taking no argument")
+    validate_instance(device, "device", torch.device, what="a torch.device (e.g. get_device())")
     peak = None
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -120,8 +152,21 @@ class Cost:
     runs: int
 
 
-def block_step(block: NonLocalBlock, x: torch.Tensor, *, backward: bool) -> Callable[[], None]:
-    """A closure running the block's forward (under ``no_grad``) or forward + backward of ``z.sum()``."""
+def block_step(block: nn.Module, x: torch.Tensor, *, backward: bool) -> Callable[[], None]:
+    """Make a closure that runs ``block`` on ``x``, for ``measure`` and ``compare_costs``.
+
+    Args:
+        block: a module, e.g. a ``NonLocalBlock``.
+        x: its input, e.g. ``(B, C, T, H, W)``.
+        backward: False runs the forward under ``no_grad``; True runs forward and backward of ``block(x).sum()``.
+
+    Returns:
+        A zero-argument callable returning None.
+    """
+    validate_instance(block, "block", nn.Module, what="an nn.Module such as a NonLocalBlock")
+    validate_tensor(x, "x")
+    backward = validate_bool(backward, "backward")
+
     def step() -> None:
         if backward:
             block(x).sum().backward()
@@ -147,8 +192,12 @@ def compare_costs(steps: dict[str, Callable[[], None]], device: torch.device, *,
     Returns:
         name -> ``Cost``.
     """
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    validate_instance(steps, "steps", dict, what="a dict name -> zero-argument callable")
+    for name, step in steps.items():
+        validate_instance(step, f"steps[{name!r}]", Callable, what="a callable taking no argument")
+    validate_instance(device, "device", torch.device, what="a torch.device (e.g. get_device())")
+    repeats = validate_int(repeats, "repeats", minimum=1)
+    max_seconds = validate_number(max_seconds, "max_seconds", greater_than=0)
     times: dict[str, list[float]] = {name: [] for name in steps}
     peaks: dict[str, list[int]] = {name: [] for name in steps}
     for name, step in steps.items():  # warm-up

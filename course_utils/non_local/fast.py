@@ -19,6 +19,9 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
+from course_utils.validation import validate_choice, validate_instance, validate_tensor
+
+MODES = ("gaussian", "embedded", "dot", "concatenate")  # the paper's four pairwise functions
 BACKWARD_BLOCK_ELEMENTS = 1 << 22  # size of one (queries x keys) block in the chunked CPU attention backward
 
 
@@ -36,16 +39,23 @@ def attend_fast(theta_x: torch.Tensor, phi_x: torch.Tensor, g_x: torch.Tensor, m
     Returns:
         y: ``(B, N, C')``, same dtype as ``g_x``.
     """
-    if mode in ("gaussian", "embedded"):
+    _validate_qkv(theta_x, phi_x, g_x)
+    if validate_choice(mode, "mode", MODES) in ("gaussian", "embedded"):
         return _softmax_attention(theta_x, phi_x, g_x)
     if mode == "dot":
         context = torch.matmul(phi_x, g_x)  # (B, Cq, M) @ (B, M, C') -> (B, Cq, C')
         return torch.matmul(theta_x, context) / phi_x.size(2)  # (B, N, Cq) @ (B, Cq, C') -> (B, N, C')
-    if mode == "concatenate":
-        if W_f is None:
-            raise ValueError("mode='concatenate' needs W_f, the Conv2d(2*C', 1, kernel_size=1) projection")
-        return concat_attention_sorted(theta_x, phi_x, g_x, W_f.weight, W_f.bias)
-    raise ValueError(f"mode must be one of ('gaussian', 'embedded', 'dot', 'concatenate'), got {mode!r}")
+    if W_f is None:
+        raise ValueError("mode='concatenate' needs W_f, the Conv2d(2*C', 1, kernel_size=1) projection")
+    validate_instance(W_f, "W_f", nn.Conv2d, what="an nn.Conv2d(2*C', 1, kernel_size=1)")
+    return concat_attention_sorted(theta_x, phi_x, g_x, W_f.weight, W_f.bias)
+
+
+def _validate_qkv(theta_x: torch.Tensor, phi_x: torch.Tensor, g_x: torch.Tensor) -> None:
+    """Validate queries ``(B, N, Cq)``, keys ``(B, Cq, M)`` and values ``(B, M, C')``, all floating point."""
+    for tensor, name, layout in ((theta_x, "theta_x", "(B, N, Cq)"), (phi_x, "phi_x", "(B, Cq, M)"),
+                                 (g_x, "g_x", "(B, M, C')")):
+        validate_tensor(tensor, name, ndim=3, layout=layout, dtype="floating")
 
 
 def _softmax_attention(theta_x: torch.Tensor, phi_x: torch.Tensor, g_x: torch.Tensor) -> torch.Tensor:
@@ -133,6 +143,10 @@ def concat_attention_sorted(theta_x: torch.Tensor, phi_x: torch.Tensor, g_x: tor
     Returns:
         y: ``(B, N, C')``, dtype of ``g_x`` (a transposed view of a ``(B, C', N)`` tensor).
     """
+    _validate_qkv(theta_x, phi_x, g_x)
+    validate_tensor(weight, "weight", ndim=4, layout="(1, 2 Cq, 1, 1)", dtype="floating")
+    if bias is not None:
+        validate_tensor(bias, "bias", ndim=1, layout="(1,)", dtype="floating")
     query_dim = theta_x.size(2)
     num_keys, value_dim = g_x.size(1), g_x.size(2)
     w = weight.reshape(-1)  # (1, 2Cq, 1, 1) -> (2Cq,)

@@ -2,13 +2,11 @@
 
 ``query_affinities`` computes ``f(x_q, x_j) / C(x)`` of the gaussian pairwise function for one query ``q`` and every
 position ``j`` of the ``T x H x W`` video, ``plot_query_affinities`` draws them under the frames, and
-``affinity_widget`` wraps both in sliders that move the query (ipywidgets API shared by 7.7 and 8).
+``affinity_widget`` wraps both in sliders that move the query (ipywidgets API shared by 7.7 and 8; the picture is a
+``course_utils.widgets.FigureView``).
 """
 
 from __future__ import annotations
-
-import base64
-import io
 
 import ipywidgets as widgets
 import numpy as np
@@ -16,6 +14,8 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils.non_local.block import pairwise_weights
+from course_utils.validation import validate_instance, validate_int_tuple, validate_number, validate_tensor
+from course_utils.widgets import FigureView
 
 
 def centred_features(video: torch.Tensor, *, scale: float = 4.0) -> torch.Tensor:
@@ -28,21 +28,20 @@ def centred_features(video: torch.Tensor, *, scale: float = 4.0) -> torch.Tensor
     Returns:
         ``(C, T, H, W)`` float64 features.
     """
-    if not isinstance(video, torch.Tensor) or video.dim() != 4:
-        raise ValueError(f"video must be a (C, T, H, W) tensor, got {getattr(video, 'shape', type(video))}")
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+    validate_tensor(video, "video", ndim=4, layout="(C, T, H, W)", dtype="floating")
+    scale = validate_number(scale, "scale", greater_than=0)
     video = video.double()
     return scale * (video - video.mean(dim=(1, 2, 3), keepdim=True))  # (C, T, H, W)
 
 
-def _check_query(query: tuple[int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int]:
-    if len(query) != 3:
-        raise ValueError(f"query must be (t, y, x), got {query!r}")
-    for value, size, name in zip(query, shape, ("t", "y", "x"), strict=False):
-        if not 0 <= int(value) < size:
-            raise ValueError(f"query {name}={value} is outside 0..{size - 1}")
-    return int(query[0]), int(query[1]), int(query[2])
+def _validate_query(query: tuple[int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """Return ``query`` as three ints ``(t, y, x)`` inside a ``(T, H, W)`` grid of ``shape``, or raise."""
+    t, y, x = validate_int_tuple(query, "query", length=3, minimum=0, layout="(t, y, x)")
+    for value, size, name in zip((t, y, x), shape, ("t", "y", "x"), strict=True):
+        if value >= size:
+            raise ValueError(f"query must lie inside the (T, H, W) = {tuple(shape)} video, got {name}={value} "
+                             f"(allowed 0..{size - 1})")
+    return t, y, x
 
 
 def query_affinities(features: torch.Tensor, query: tuple[int, int, int]) -> torch.Tensor:
@@ -55,8 +54,9 @@ def query_affinities(features: torch.Tensor, query: tuple[int, int, int]) -> tor
     Returns:
         ``(T, H, W)`` weights, same dtype as ``features``, summing to 1.
     """
+    validate_tensor(features, "features", ndim=4, layout="(C, T, H, W)", dtype="floating")
     channels, num_frames, height, width = features.shape
-    t, y, x = _check_query(query, (num_frames, height, width))
+    t, y, x = _validate_query(query, (num_frames, height, width))
     theta_x = features[:, t, y, x].reshape(1, 1, channels)  # (C,) -> (B=1, N=1, C)
     phi_x = features.reshape(1, channels, -1)  # (C, T, H, W) -> (1, C, M)
     weights = pairwise_weights(theta_x, phi_x, "gaussian")  # (1, 1, M)
@@ -76,15 +76,19 @@ def plot_query_affinities(video: torch.Tensor, query: tuple[int, int, int], *, s
     Returns:
         the figure.
     """
-    weights = query_affinities(centred_features(video, scale=scale), query).numpy()  # (T, H, W)
+    weights = query_affinities(centred_features(video, scale=scale), query).cpu().numpy()  # (T, H, W)
     num_frames = video.shape[1]
+    t, y, x = _validate_query(query, video.shape[1:])
     if axes is None:
         fig = Figure(figsize=(1.25 * num_frames + 0.6, 3.3), layout="constrained")
         axes = fig.subplots(2, num_frames, squeeze=False)
     else:
+        validate_instance(axes, "axes", np.ndarray, what=f"None or a (2, T={num_frames}) array of matplotlib axes")
+        if axes.shape != (2, num_frames):
+            raise ValueError(f"axes must be None or a (2, T={num_frames}) array of matplotlib axes, "
+                             f"got shape {axes.shape}")
         fig = axes[0, 0].figure
-    frames = video.permute(1, 2, 3, 0).clamp(0, 1).numpy()  # (C, T, H, W) -> (T, H, W, C)
-    t, y, x = query
+    frames = video.detach().cpu().permute(1, 2, 3, 0).clamp(0, 1).numpy()  # (C, T, H, W) -> (T, H, W, C)
     for index in range(num_frames):
         axes[0, index].imshow(frames[index])
         axes[1, index].imshow(weights[index], cmap="magma", vmin=0, vmax=weights.max())
@@ -101,14 +105,6 @@ def plot_query_affinities(video: torch.Tensor, query: tuple[int, int, int], *, s
     return fig
 
 
-def _figure_html(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (f'<img src="data:image/png;base64,{encoded}" alt="affinities of the query" '
-            'style="max-width: 100%; height: auto;"/>')
-
-
 def affinity_widget(video: torch.Tensor, *, scale: float = 4.0,
                     query: tuple[int, int, int] | None = None) -> widgets.VBox:
     """Sliders for the query's (t, y, x) above the picture of its gaussian weights and a text summary.
@@ -119,25 +115,26 @@ def affinity_widget(video: torch.Tensor, *, scale: float = 4.0,
         query: the starting query; default the video's centre.
 
     Returns:
-        ``VBox([HBox(sliders), Label(summary), HTML(image)])``; moving a slider redraws the image and the summary.
+        ``VBox([HBox(sliders), Label(summary), Image(picture)])``; moving a slider redraws the picture and the
+        summary.
     """
+    features = centred_features(video, scale=scale)  # validates video and scale
     _, num_frames, height, width = video.shape
-    start = _check_query(query, (num_frames, height, width)) if query is not None else (
+    start = _validate_query(query, (num_frames, height, width)) if query is not None else (
         num_frames // 2, height // 2, width // 2)
     sliders = [widgets.IntSlider(value=value, min=0, max=size - 1, description=name, continuous_update=False)
                for value, size, name in zip(start, (num_frames, height, width), ("t", "y", "x"), strict=False)]
     summary = widgets.Label()
-    picture = widgets.HTML()
-    features = centred_features(video, scale=scale)
+    picture = FigureView(dpi=90)
 
     def redraw(_change: object = None) -> None:
         current = tuple(slider.value for slider in sliders)
         per_frame = query_affinities(features, current).sum(dim=(1, 2))  # (T,)
         summary.value = (f"query (t={current[0]}, y={current[1]}, x={current[2]}); weight per frame: "
                          + " ".join(f"{value:.2f}" for value in per_frame.tolist()))
-        picture.value = _figure_html(plot_query_affinities(video, current, scale=scale))
+        picture.show(plot_query_affinities(video, current, scale=scale))
 
     for slider in sliders:
         slider.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox(sliders), summary, picture])
+    return widgets.VBox([widgets.HBox(sliders), summary, picture.widget])

@@ -20,8 +20,10 @@ import numpy as np
 from torch import nn
 
 from course_utils.receptive_field.layers import LayerGeometry, layer_geometry
+from course_utils.validation import validate_instance, validate_int_tuple
 
-__all__ = ["LayerField", "ReceptiveField", "ReceptiveFieldError", "receptive_field"]
+__all__ = ["LayerField", "ReceptiveField", "ReceptiveFieldError", "leaf_layers", "receptive_field",
+           "validate_input_shape", "validate_position"]
 
 
 class ReceptiveFieldError(ValueError):
@@ -68,12 +70,16 @@ class ReceptiveField:
             One ``(first, last)`` pair of input indices (inclusive) per dimension; all ``None`` when the unit
             sees only padding along some dimension (then it sees no input at all).
         """
-        position = _check_position(position, self.out_shape)
+        position = validate_position(position, self.out_shape)
         bounds = tuple(_exact_bounds(self.geometries, dim, pos) for dim, pos in enumerate(position))
         return (None,) * len(bounds) if None in bounds else bounds  # a field is a box: empty in one dim, empty
 
     def table(self) -> str:
-        """Return the per-layer table as aligned text: layer, type, output shape, size, jump, start."""
+        """Format the per-layer table as aligned text.
+
+        Returns:
+            One line per layer (after a header and the input): layer, type, output shape, size, jump, start.
+        """
         header = ("layer", "type", "output", "size", "jump", "start")
         ones, zeros = (1,) * len(self.size), (0,) * len(self.size)
         rows = [("input", "", _fmt(self.input_shape[1:]), _fmt(ones), str(ones), str(zeros))]
@@ -105,9 +111,8 @@ def receptive_field(module: nn.Module, input_shape: Sequence[int]) -> ReceptiveF
             attention, ``Linear``, ``Flatten``, normalisation over positions, unknown modules) or whose channels or
             dimensionality do not match.
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
-    input_shape = check_input_shape(input_shape)
+    validate_instance(module, "module", nn.Module, what="a torch.nn.Module")
+    input_shape = validate_input_shape(input_shape)
     ndim = len(input_shape) - 1
     channels = input_shape[0]
     spatial = list(input_shape[1:])
@@ -135,31 +140,60 @@ def receptive_field(module: nn.Module, input_shape: Sequence[int]) -> ReceptiveF
                           tuple(geometries))
 
 
-def check_input_shape(input_shape: Sequence[int]) -> tuple[int, ...]:
+def validate_input_shape(input_shape: Sequence[int]) -> tuple[int, ...]:
     """Validate ``input_shape`` (one input without the batch dimension) and return it as a tuple of ints.
+
+    Args:
+        input_shape: ``(C, L)``, ``(C, H, W)`` or ``(C, T, H, W)``, positive ints.
+
+    Returns:
+        The shape as a tuple of Python ints.
 
     Raises:
         TypeError: if it is not a sequence of ints.
-        ValueError: if it does not have 2 to 4 entries, all positive.
+        ValueError: if it does not have 2 to 4 entries, all >= 1.
     """
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
-        raise TypeError(f"input_shape must be a tuple of ints like (C, T, H, W), got {type(input_shape).__name__}")
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in input_shape):
-        raise TypeError(f"input_shape must contain ints, got {tuple(input_shape)!r}")
-    if not 2 <= len(input_shape) <= 4:
-        raise ValueError(f"input_shape is one input without the batch dimension: (C, L), (C, H, W) or "
-                         f"(C, T, H, W); got {len(input_shape)} entries {tuple(input_shape)}")
-    if any(n < 1 for n in input_shape):
-        raise ValueError(f"input_shape entries must be positive, got {tuple(input_shape)}")
-    return tuple(int(n) for n in input_shape)
+    return validate_int_tuple(input_shape, "input_shape", length=(2, 4), minimum=1,
+                              layout="(one input without the batch dimension: (C, L), (C, H, W) or (C, T, H, W))")
+
+
+def validate_position(position: Sequence[int] | None, out_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Validate the index of one output unit in the output grid ``out_shape``; None means the centre.
+
+    Args:
+        position: one int per dimension with ``0 <= p < n``, or None.
+        out_shape: the output grid, one size per dimension.
+
+    Returns:
+        The position as a tuple of Python ints (``tuple(n // 2 for n in out_shape)`` for None).
+
+    Raises:
+        TypeError: if ``position`` is not a sequence of ints.
+        ValueError: if it does not index the output grid.
+    """
+    if position is None:
+        return tuple(n // 2 for n in out_shape)
+    position = validate_int_tuple(position, "position", layout="(one int per dimension)")
+    if len(position) != len(out_shape) or not all(0 <= p < n for p, n in zip(position, out_shape, strict=False)):
+        raise ValueError(f"position must index the output grid {out_shape} (one int per dimension, "
+                         f"0 <= p < n), got {position}")
+    return position
 
 
 def leaf_layers(module: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
     """Return ``(dotted name, layer)`` for every layer of ``module`` in forward order, unpacking ``nn.Sequential``.
 
+    Args:
+        module: a layer or an ``nn.Sequential`` (nested ones allowed).
+        prefix: the dotted name of ``module`` itself ("" at the top).
+
+    Returns:
+        The leaves in forward order; a module that is not a Sequential is its own single leaf.
+
     Raises:
         ReceptiveFieldError: for a subclass of ``nn.Sequential`` that overrides ``forward``.
     """
+    validate_instance(module, "module", nn.Module, what="a torch.nn.Module")
     if not isinstance(module, nn.Sequential):
         return [(prefix or type(module).__name__, module)]
     if type(module).forward is not nn.Sequential.forward:
@@ -184,18 +218,6 @@ def _exact_bounds(geometries: Sequence[LayerGeometry], dim: int, position: int) 
         seen[index[(index >= 0) & (index < geometry.in_shape[dim])]] = True
     hits = np.flatnonzero(seen)
     return (int(hits[0]), int(hits[-1])) if hits.size else None
-
-
-def _check_position(position: Sequence[int] | None, out_shape: tuple[int, ...]) -> tuple[int, ...]:
-    if position is None:
-        return tuple(n // 2 for n in out_shape)
-    if isinstance(position, (str, bytes)) or not isinstance(position, Sequence) or not all(
-            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in position):
-        raise TypeError(f"position must be a tuple of ints, one per dimension, got {position!r}")
-    if len(position) != len(out_shape) or not all(0 <= p < n for p, n in zip(position, out_shape, strict=False)):
-        raise ValueError(f"position must index the output grid {out_shape} (one int per dimension, "
-                         f"0 <= p < n), got {tuple(position)}")
-    return tuple(int(p) for p in position)
 
 
 def _fmt(values: Sequence[int]) -> str:

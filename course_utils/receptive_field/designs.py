@@ -16,14 +16,9 @@ from collections import OrderedDict
 
 from torch import nn
 
-from course_utils.validation import check_int
+from course_utils.validation import validate_int
 
 __all__ = ["i3d_style_net", "late_fusion_net", "uniform_3d_net"]
-
-
-def _check_counts(**counts: int) -> None:
-    for name, value in counts.items():
-        check_int(value, name, minimum=1)
 
 
 def _conv(in_channels: int, out_channels: int, kernel: tuple[int, int, int],
@@ -44,7 +39,8 @@ def late_fusion_net(*, in_channels: int = 3, channels: int = 8) -> nn.Sequential
     Returns:
         ``nn.Sequential`` mapping (B, C, T, H, W) to (B, channels, 1, 1, 1).
     """
-    _check_counts(in_channels=in_channels, channels=channels)
+    in_channels = validate_int(in_channels, "in_channels", minimum=1)
+    channels = validate_int(channels, "channels", minimum=1)
     return nn.Sequential(OrderedDict([
         ("conv1", _conv(in_channels, channels, (1, 3, 3))), ("relu1", nn.ReLU()),
         ("pool1", nn.MaxPool3d((1, 4, 4), stride=(1, 4, 4))),
@@ -64,9 +60,9 @@ def uniform_3d_net(*, in_channels: int = 3, channels: int = 8, num_blocks: int =
     Returns:
         ``nn.Sequential`` mapping (B, C, T, H, W) to (B, channels, 1, 1, 1).
     """
-    _check_counts(in_channels=in_channels, channels=channels)
-    if isinstance(num_blocks, bool) or not isinstance(num_blocks, int) or num_blocks < 0:
-        raise ValueError(f"num_blocks must be an int >= 0, got {num_blocks!r}")
+    in_channels = validate_int(in_channels, "in_channels", minimum=1)
+    channels = validate_int(channels, "channels", minimum=1)
+    num_blocks = validate_int(num_blocks, "num_blocks", minimum=0)
     layers: list[tuple[str, nn.Module]] = []
     width = in_channels
     for block in range(1, num_blocks + 1):
@@ -93,7 +89,8 @@ def i3d_style_net(*, in_channels: int = 3, channels: int = 8) -> nn.Sequential:
     Returns:
         ``nn.Sequential`` mapping (B, C, T, H, W) to (B, channels, 1, 1, 1).
     """
-    _check_counts(in_channels=in_channels, channels=channels)
+    in_channels = validate_int(in_channels, "in_channels", minimum=1)
+    channels = validate_int(channels, "channels", minimum=1)
 
     def conv_block(index: int, width: int, kernel: tuple[int, int, int],
                    stride: tuple[int, int, int] = (1, 1, 1)) -> list[tuple[str, nn.Module]]:

@@ -13,13 +13,13 @@ import copy
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.receptive_field.analytic import ReceptiveFieldError, check_input_shape
+from course_utils.receptive_field.analytic import ReceptiveFieldError, validate_input_shape, validate_position
 from course_utils.receptive_field.layers import POINTWISE_LAYERS, output_length
+from course_utils.validation import validate_instance, validate_tensor
 
 __all__ = ["empirical_receptive_field", "gradient_bounds", "input_gradient", "positive_copy"]
 
@@ -31,8 +31,14 @@ _GLOBAL_NORMS = (nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm1d, nn.InstanceNorm2
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
-class WindowMean(nn.Module):
-    """Mean over a pooling window with the geometry of a max/avg/LP pooling layer; zero padding, positive gradient."""
+class _WindowMean(nn.Module):
+    """Mean over a pooling window with the geometry of a max/avg/LP pooling layer; zero padding, positive gradient.
+
+    Args:
+        ndim: 1, 2 or 3 positional dimensions.
+        kernel, stride, dilation, padding: one int per dimension, as the pooling layer's.
+        ceil_mode: as the pooling layer's (a last partial window is padded with zeros).
+    """
 
     def __init__(self, ndim: int, *, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
                  padding: Sequence[int], ceil_mode: bool):
@@ -61,12 +67,17 @@ def positive_copy(module: nn.Module) -> nn.Module:
     Only layers held as modules are replaced; functional calls inside a custom ``forward`` (``F.relu``,
     ``F.max_pool3d``) are left as they are. Parameters of the copy do not require gradients.
 
+    Args:
+        module: the network; it is not modified.
+
+    Returns:
+        The positive copy.
+
     Raises:
         TypeError: if ``module`` is not an ``nn.Module``.
         ReceptiveFieldError: naming a layer that normalises over positions (group, layer, instance norm).
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    validate_instance(module, "module", nn.Module, what="a torch.nn.Module")
     holder = nn.Sequential(copy.deepcopy(module)).to(device="cpu", dtype=torch.float64).eval()
     holder.requires_grad_(False)  # only the input's gradient is wanted
     _make_positive(holder, prefix="")
@@ -87,7 +98,7 @@ def input_gradient(module: nn.Module, input_shape: Sequence[int], *, position: S
         output channels) with respect to the input, summed over input channels; non-negative, non-zero exactly in
         the receptive field.
     """
-    shape = check_input_shape(input_shape)
+    shape = validate_input_shape(input_shape)
     net = positive_copy(module)
     x = torch.ones((1, *shape), dtype=torch.float64, requires_grad=True)  # (B=1, C, *positions)
     y = net(x)
@@ -95,14 +106,8 @@ def input_gradient(module: nn.Module, input_shape: Sequence[int], *, position: S
         got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
         raise ValueError(f"the network must map (B, C, *positions) to (B, C', *positions) with the same number of "
                          f"positional dimensions; input {tuple(x.shape)} gave {got}")
-    out_shape = tuple(y.shape[2:])
-    if position is None:
-        position = tuple(n // 2 for n in out_shape)
-    if (isinstance(position, (str, bytes)) or not isinstance(position, Sequence) or len(position) != len(out_shape)
-            or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) and 0 <= p < n
-                       for p, n in zip(position, out_shape, strict=False))):
-        raise ValueError(f"position must be a tuple of ints indexing the output grid {out_shape}, got {position!r}")
-    (gradient,) = torch.autograd.grad(y[(0, slice(None), *(int(p) for p in position))].sum(), x)  # (1, C, *positions)
+    position = validate_position(position, tuple(y.shape[2:]))
+    (gradient,) = torch.autograd.grad(y[(0, slice(None), *position)].sum(), x)  # (1, C, *positions)
     return gradient[0].sum(dim=0)  # (C, *positions) -> (*positions)
 
 
@@ -111,8 +116,11 @@ def gradient_bounds(gradient: torch.Tensor) -> tuple[tuple[int, int] | None, ...
 
     Args:
         gradient: tensor of shape (*positions), e.g. the output of :func:`input_gradient`.
+
+    Returns:
+        One ``(first, last)`` pair (inclusive) or None per dimension of ``gradient``.
     """
-    nonzero = gradient != 0
+    nonzero = validate_tensor(gradient, "gradient", layout="(*positions)") != 0
     bounds = []
     for dim in range(nonzero.dim()):
         others = [d for d in range(nonzero.dim()) if d != dim]
@@ -158,7 +166,7 @@ def _positive_layer(layer: nn.Module, label: str) -> nn.Module | None:
     if isinstance(layer, _WINDOW_POOLS):
         ndim = int(type(layer).__name__[-2])
         expand = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * ndim  # noqa: E731
-        return WindowMean(ndim, kernel=expand(layer.kernel_size),
+        return _WindowMean(ndim, kernel=expand(layer.kernel_size),
                           stride=expand(layer.stride if layer.stride is not None else layer.kernel_size),
                           dilation=expand(getattr(layer, "dilation", 1)), padding=expand(getattr(layer, "padding", 0)),
                           ceil_mode=bool(layer.ceil_mode))

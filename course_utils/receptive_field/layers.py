@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from course_utils.validation import validate_bool, validate_instance, validate_int, validate_int_tuple
+
 __all__ = ["POINTWISE_LAYERS", "LayerGeometry", "layer_geometry", "output_length"]
 
 #: Layers that act on each position separately (batch norm with its running statistics, as in eval mode).
@@ -57,11 +59,24 @@ def layer_geometry(layer: nn.Module, *, name: str, in_shape: Sequence[int], chan
                    error: type[Exception] = ValueError) -> LayerGeometry:
     """Return the geometry of ``layer`` applied to an input of spatial shape ``in_shape`` with ``channels`` channels.
 
+    Args:
+        layer: one layer (not a container).
+        name: the layer's dotted name, quoted in errors.
+        in_shape: the input's positional shape, e.g. ``(T, H, W)``, ints >= 1.
+        channels: the input's channels.
+        error: the exception class raised for a layer the recurrence cannot describe.
+
+    Returns:
+        The layer's ``LayerGeometry``.
+
     Raises:
         error: naming the layer, if it cannot be described by kernel, stride, dilation and padding, or if its
             channels or dimensionality do not match the input.
         ValueError: if the input is smaller than the layer's window.
     """
+    validate_instance(layer, "layer", nn.Module, what="a torch.nn.Module")
+    in_shape = validate_int_tuple(in_shape, "in_shape", minimum=1, layout="(one size per dimension)")
+    channels = validate_int(channels, "channels", minimum=1)
     ndim = len(in_shape)
     label = f"layer '{name}' ({type(layer).__name__})"
     kind = type(layer)
@@ -120,7 +135,22 @@ def layer_geometry(layer: nn.Module, *, name: str, in_shape: Sequence[int], chan
 
 def output_length(n: int, *, kernel: int, stride: int, dilation: int, pad_left: int, pad_right: int,
                   ceil_mode: bool = False) -> int:
-    """Return how many output positions a window layer gives along a dimension of ``n`` input positions (0 if none)."""
+    """Return how many output positions a window layer gives along a dimension of ``n`` input positions.
+
+    Args:
+        n: input positions, an int >= 0.
+        kernel, stride, dilation: the window, ints >= 1.
+        pad_left, pad_right: padding on each side, ints >= 0.
+        ceil_mode: round the number of windows up, as PyTorch's pooling layers do with ``ceil_mode=True``.
+
+    Returns:
+        The number of output positions, 0 when the window does not fit.
+    """
+    n = validate_int(n, "n", minimum=0)
+    kernel, stride, dilation = (validate_int(value, name, minimum=1) for value, name in (
+        (kernel, "kernel"), (stride, "stride"), (dilation, "dilation")))
+    pad_left, pad_right = validate_int(pad_left, "pad_left", minimum=0), validate_int(pad_right, "pad_right", minimum=0)
+    ceil_mode = validate_bool(ceil_mode, "ceil_mode")
     span = n + pad_left + pad_right - dilation * (kernel - 1) - 1  # as in PyTorch, with rounding towards -inf
     n_out = (-(-span // stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (n_out - 1) * stride >= n + pad_left:  # PyTorch: the last window starts inside the input

@@ -13,6 +13,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import StrMethodFormatter
 
 from course_utils.receptive_field.analytic import ReceptiveField
+from course_utils.validation import validate_instance, validate_int_array, validate_tensor
 
 __all__ = ["growth_steps", "plot_field_over_frames", "plot_growth"]
 
@@ -26,6 +27,7 @@ def growth_steps(field: ReceptiveField) -> tuple[list[str], np.ndarray]:
     Returns:
         ``(names, sizes)``: names starting with ``"input"``; sizes an int64 array (steps, ndim), one row per name.
     """
+    validate_instance(field, "field", ReceptiveField, what="a ReceptiveField (from receptive_field(net, shape))")
     rows = [layer for layer, geometry in zip(field.layers, field.geometries, strict=False)
             if max(geometry.kernel + geometry.stride + geometry.pad_left + geometry.pad_right) > 1
             or max(geometry.pad_left + geometry.pad_right) > 0]
@@ -48,12 +50,15 @@ def plot_growth(fields: Mapping[str, ReceptiveField], *, axes: Sequence[plt.Axes
     Returns:
         The figure.
     """
+    wanted = "a dict mapping design names to receptive fields of 3D (C, T, H, W) inputs"
+    validate_instance(fields, "fields", Mapping, what=wanted)
+    for field in fields.values():
+        validate_instance(field, "fields[...]", ReceptiveField, what="a ReceptiveField")
     if not fields or any(len(field.size) != 3 for field in fields.values()):
-        raise ValueError("fields must map design names to receptive fields of 3D (C, T, H, W) inputs")
+        raise ValueError(f"fields must be {wanted}, got {len(fields)} fields")
+    _validate_axes(axes, 2, "two axes (time, space)")
     if axes is None:
         figure, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-    elif len(axes) != 2:
-        raise ValueError(f"axes must hold two axes (time, space), got {len(axes)}")
     figure = axes[0].figure
     for (name, field), marker in zip(fields.items(), "osd^v<>", strict=False):
         _, sizes = growth_steps(field)
@@ -86,7 +91,8 @@ def plot_field_over_frames(gradient: torch.Tensor, box: Sequence[tuple[int, int]
     """Draw a measured field (input gradient) over a row of frames, with the analytic box outlined.
 
     Args:
-        gradient: tensor (T, H, W), non-negative, e.g. from :func:`course_utils.rf_empirical.input_gradient`.
+        gradient: tensor (T, H, W), non-negative, e.g. from
+            :func:`course_utils.receptive_field.empirical.input_gradient`.
         box: analytic ``((t0, t1), (h0, h1), (w0, w1))`` inclusive bounds, e.g. ``ReceptiveField.field_of()``.
         frame_indices: which frames to draw; all by default.
         axes: one axes per drawn frame (e.g. one row of a grid); a new figure when None.
@@ -95,18 +101,20 @@ def plot_field_over_frames(gradient: torch.Tensor, box: Sequence[tuple[int, int]
     Returns:
         The figure. Colour is the gradient on a power scale (zero is white); the box is dashed red.
     """
-    if not isinstance(gradient, torch.Tensor) or gradient.dim() != 3:
-        raise ValueError(f"gradient must be a (T, H, W) tensor, got {getattr(gradient, 'shape', gradient)!r}")
+    validate_tensor(gradient, "gradient", ndim=3, layout="(T, H, W)")
+    if box is not None:
+        wanted = "None or ((t0, t1), (h0, h1), (w0, w1)), e.g. ReceptiveField.field_of()"
+        validate_instance(box, "box", (tuple, list), what=wanted)
+        if len(box) != 3:
+            raise ValueError(f"box must be {wanted}, got {len(box)} entries")
     values = gradient.detach().cpu().double().numpy()
-    frames = list(range(values.shape[0])) if frame_indices is None else [int(t) for t in frame_indices]
-    if not frames or not all(0 <= t < values.shape[0] for t in frames):
-        raise ValueError(f"frame_indices must be indices in [0, {values.shape[0]}), got {frame_indices!r}")
+    frames = (list(range(values.shape[0])) if frame_indices is None else validate_int_array(
+        frame_indices, "frame_indices", ndim=1, minimum=0, below=values.shape[0], allow_empty=False).tolist())
+    _validate_axes(axes, len(frames), f"one axes per drawn frame ({len(frames)})")
     if axes is None:
         figure, axes = plt.subplots(1, len(frames), figsize=(1.1 * len(frames), 1.6), layout="constrained",
                                     squeeze=False)
         axes = axes[0]
-    elif len(axes) != len(frames):
-        raise ValueError(f"axes must hold one axes per frame ({len(frames)}), got {len(axes)}")
     figure = axes[0].figure
     peak = values.max() if values.max() > 0 else 1.0
     shown = np.ma.masked_equal(values / peak, 0.0)  # zero gradient stays white
@@ -123,3 +131,14 @@ def plot_field_over_frames(gradient: torch.Tensor, box: Sequence[tuple[int, int]
     if title:
         axes[0].set_ylabel(title, fontsize="small")
     return figure
+
+
+def _validate_axes(axes: Sequence[plt.Axes] | None, count: int, what: str) -> None:
+    """Accept None or a sequence (list, tuple, 1-D array) of ``count`` matplotlib axes."""
+    if axes is None:
+        return
+    validate_instance(axes, "axes", (list, tuple, np.ndarray), what=f"None or {what}")
+    for index, ax in enumerate(axes):
+        validate_instance(ax, f"axes[{index}]", plt.Axes, what="a matplotlib Axes")
+    if len(axes) != count:
+        raise ValueError(f"axes must be None or {what}, got {len(axes)}")

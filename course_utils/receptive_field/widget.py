@@ -1,24 +1,25 @@
 """An interactive widget: change one layer's kernel, stride and dilation and watch the field growth curves move.
 
 Only the part of the ipywidgets API shared by 7.7 (Colab) and 8 is used: ``Dropdown``, ``IntSlider``, ``HTML``,
-``VBox``, ``HBox`` and ``observe``. The figure is drawn without pyplot and shown as a PNG inside an ``HTML`` widget,
-next to a one-line text summary, so the widget works (and can be tested) without a notebook front end.
+``VBox``, ``HBox`` and ``observe``. The figure is drawn without pyplot and shown by a
+``course_utils.widgets.FigureView``, under a one-line text summary, so the widget works (and can be tested) without
+a notebook front end.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import html
-import io
 from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 from torch import nn
 
-from course_utils.receptive_field.analytic import ReceptiveField, receptive_field
+from course_utils.receptive_field.analytic import ReceptiveField, receptive_field, validate_input_shape
 from course_utils.receptive_field.plot import plot_growth
+from course_utils.validation import validate_instance, validate_int_tuple
+from course_utils.widgets import FigureView
 
 __all__ = ["EDITABLE_LAYERS", "growth_widget", "with_layer_geometry"]
 
@@ -38,13 +39,14 @@ def with_layer_geometry(net: nn.Sequential, name: str, *, kernel: tuple[int, int
     Returns:
         The new network (weights of a replaced convolution are freshly initialised: only geometry matters here).
     """
+    validate_instance(net, "net", nn.Sequential, what="an nn.Sequential")
     layers = dict(net.named_children())
-    if name not in layers or not isinstance(layers[name], EDITABLE_LAYERS):
-        editable = [n for n, layer in layers.items() if isinstance(layer, EDITABLE_LAYERS)]
+    editable = [n for n, layer in layers.items() if isinstance(layer, EDITABLE_LAYERS)]
+    validate_instance(name, "name", str, what=f"the name of one of the editable layers {editable}")
+    if name not in editable:
         raise ValueError(f"name must be one of the editable layers {editable}, got {name!r}")
-    for label, values in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
-        if len(values) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
-            raise ValueError(f"{label} must be three ints >= 1 (t, h, w), got {values!r}")
+    kernel, stride, dilation = (validate_int_tuple(values, label, length=3, minimum=1, layout="(t, h, w)")
+                                for label, values in (("kernel", kernel), ("stride", stride), ("dilation", dilation)))
     old = layers[name]
     if isinstance(old, nn.Conv3d):
         padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation, strict=False))
@@ -72,18 +74,20 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
 
     Returns:
         A ``VBox``: controls, a text line (``HTML``) with the edited design's final field, and the growth curves of
-        all designs (``HTML`` holding a PNG), redrawn on every change. An invalid setting turns the text line into
-        an error naming the layer, the value and why, and titles the figure "NOT UPDATED" over the last valid
-        setting. Its ``.children[1]`` and ``.children[2]`` are
-        the text line and the image.
+        all designs (an ``Image`` holding a PNG), redrawn on every change. An invalid setting turns the text line
+        into an error naming the layer, the value and why, and titles the figure "NOT UPDATED" over the last valid
+        setting. Its ``.children[1]`` and ``.children[2]`` are the text line and the image.
     """
+    validate_instance(designs, "designs", Mapping, what="a dict mapping design names to nn.Sequential networks")
     if not designs:
-        raise ValueError("designs must name at least one network")
-    original = {name: receptive_field(net, input_shape) for name, net in designs.items()}  # validates all
+        raise ValueError("designs must name at least one network, got an empty dict")
+    input_shape = validate_input_shape(input_shape)
     for name, net in designs.items():
-        if not isinstance(net, nn.Sequential) or not any(isinstance(c, EDITABLE_LAYERS) for c in net.children()):
-            raise ValueError(f"design {name!r} must be an nn.Sequential with a top-level Conv3d, MaxPool3d or "
-                             f"AvgPool3d layer to edit")
+        wanted = "an nn.Sequential with a top-level Conv3d, MaxPool3d or AvgPool3d layer to edit"
+        validate_instance(net, f"designs[{name!r}]", nn.Sequential, what=wanted)
+        if not any(isinstance(child, EDITABLE_LAYERS) for child in net.children()):
+            raise ValueError(f"designs[{name!r}] must be {wanted}, got none of these layers")
+    original = {name: receptive_field(net, input_shape) for name, net in designs.items()}  # validates all
     design = widgets.Dropdown(options=list(designs), description="design", style={"description_width": "60px"})
     layer = widgets.Dropdown(description="layer", style={"description_width": "60px"})
     sliders = {key: widgets.IntSlider(min=1, max=high, description=key, continuous_update=False,
@@ -91,7 +95,7 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
                for key, high in (("kernel t", 7), ("kernel hw", 7), ("stride t", 4), ("stride hw", 4),
                                  ("dilation t", 4), ("dilation hw", 4))}
     text = widgets.HTML()
-    image = widgets.HTML()
+    image = FigureView(dpi=72)
     busy = {"syncing": False}
     last_valid: dict[str, object] = {"fields": None, "setting": ""}
 
@@ -135,14 +139,14 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
             text.value = (f"<b style='color:#b00020'>Invalid setting</b> &mdash; {html.escape(setting)}. "
                           f"{html.escape(why)} <i>The figure below is not updated: it shows the last valid "
                           f"setting.</i>")
-            image.value = _figure_html(last_valid["fields"], warning=True,
-                                       title=f"NOT UPDATED (invalid setting). Last valid: {last_valid['setting']}")
+            image.show(_growth_figure(last_valid["fields"], warning=True,
+                                      title=f"NOT UPDATED (invalid setting). Last valid: {last_valid['setting']}"))
             return
         final = _before_global_pool(fields[f"{design.value} (edited)"])
         text.value = (f"{html.escape(setting)} &rarr; field before global pooling {'x'.join(map(str, final))} "
                       f"(t x h x w)")
         last_valid["fields"], last_valid["setting"] = fields, setting
-        image.value = _figure_html(fields, title=f"Field after each layer, edited {setting}")
+        image.show(_growth_figure(fields, title=f"Field after each layer, edited {setting}"))
 
     design.observe(load_design, names="value")
     layer.observe(load_layer, names="value")
@@ -152,7 +156,7 @@ def growth_widget(designs: Mapping[str, nn.Sequential], input_shape: Sequence[in
     keys = list(sliders)
     controls = widgets.HBox([widgets.VBox([design, layer]), widgets.VBox([sliders[k] for k in keys[0::2]]),
                              widgets.VBox([sliders[k] for k in keys[1::2]])])
-    return widgets.VBox([controls, text, image])
+    return widgets.VBox([controls, text, image.widget])
 
 
 def _before_global_pool(field: ReceptiveField) -> tuple[int, ...]:
@@ -160,14 +164,11 @@ def _before_global_pool(field: ReceptiveField) -> tuple[int, ...]:
     return rows[-1].size if rows else (1,) * len(field.size)
 
 
-def _figure_html(fields: Mapping[str, ReceptiveField], *, title: str, warning: bool = False) -> str:
+def _growth_figure(fields: Mapping[str, ReceptiveField], *, title: str, warning: bool = False) -> Figure:
     figure = Figure(figsize=(10, 3.8), layout="constrained")
     plot_growth(fields, axes=figure.subplots(1, 2))
     figure.suptitle(title, color="#b00020" if warning else "black", fontweight="bold" if warning else "normal")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=72)
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img src="data:image/png;base64,{encoded}" alt="receptive field growth curves"/>'
+    return figure
 
 
 def _why_invalid(net: nn.Sequential, field: ReceptiveField, name: str, geometry: Mapping[str, tuple[int, ...]],

@@ -14,12 +14,11 @@ The four train-mode cases MMAction2 distinguishes are named by ``train_branch`` 
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 
 import numpy as np
 
-from course_utils.validation import check_choice, check_int
+from course_utils.validation import describe, validate_choice, validate_instance, validate_int
 
 MODES = ("train", "test")
 OUT_OF_BOUND_OPTIONS = ("loop", "repeat_last")
@@ -51,14 +50,13 @@ def sample_clips(num_frames: int, num_clips: int, clip_len: int = 1, frame_inter
         int64 array of shape ``(num_clips, clip_len)``: frame indices in ``[0, num_frames)``, one row per clip.
 
     Raises:
-        TypeError: a count that is not an integer (bools and floats included), or an ``rng`` of another type.
+        TypeError: a count that is not an integer (bools and floats included), a ``mode`` or ``out_of_bound`` that
+            is not a string, or an ``rng`` of another type.
         ValueError: a count below 1, an unknown ``mode`` or ``out_of_bound``, a negative seed.
     """
-    _check_counts(num_frames=num_frames, num_clips=num_clips, clip_len=clip_len, frame_interval=frame_interval)
-    check_choice(mode, "mode", MODES)
-    check_choice(out_of_bound, "out_of_bound", OUT_OF_BOUND_OPTIONS)
-    num_frames, num_clips = int(num_frames), int(num_clips)
-    clip_len, frame_interval = int(clip_len), int(frame_interval)
+    num_frames, num_clips, clip_len, frame_interval = _validate_counts(num_frames, num_clips, clip_len, frame_interval)
+    validate_choice(mode, "mode", MODES)
+    validate_choice(out_of_bound, "out_of_bound", OUT_OF_BOUND_OPTIONS)
     if mode == "train":
         generator = as_generator(rng)
         offsets = train_offsets(num_frames, num_clips, clip_len, frame_interval, integers=generator.integers)
@@ -77,17 +75,17 @@ def as_generator(rng: RngLike) -> np.random.Generator:
 
     Returns:
         a ``numpy.random.Generator``.
+
+    Raises:
+        TypeError: for anything else (a float, a bool, a legacy ``RandomState``).
+        ValueError: for a negative seed.
     """
     if rng is None:
         return np.random.default_rng()
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, numbers.Integral):
-        raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator "
-                        f"(np.random.default_rng(seed)), got {type(rng).__name__}")
-    if rng < 0:
-        raise ValueError(f"rng as a seed must be >= 0, got {rng}")
-    return np.random.default_rng(int(rng))
+    seed = validate_int(rng, "rng", minimum=0, note="a seed; or None, or a numpy.random.Generator")
+    return np.random.default_rng(seed)
 
 
 def train_branch(num_frames: int, num_clips: int, clip_len: int = 1, frame_interval: int = 1) -> str:
@@ -104,7 +102,7 @@ def train_branch(num_frames: int, num_clips: int, clip_len: int = 1, frame_inter
     Returns:
         one of ``"segments"``, ``"sorted"``, ``"rounded"``, ``"zeros"``.
     """
-    _check_counts(num_frames=num_frames, num_clips=num_clips, clip_len=clip_len, frame_interval=frame_interval)
+    num_frames, num_clips, clip_len, frame_interval = _validate_counts(num_frames, num_clips, clip_len, frame_interval)
     span = clip_len * frame_interval  # MMAction2's train-mode ori_clip_len
     avg_interval = (num_frames - span + 1) // num_clips
     if avg_interval > 0:
@@ -150,7 +148,7 @@ def train_offsets(num_frames: int, num_clips: int, clip_len: int, frame_interval
     """Train-mode clip starts, exactly MMAction2's ``_get_train_clips`` with the draws delegated to ``integers``.
 
     Args:
-        num_frames, num_clips, clip_len, frame_interval: as in ``sample_clips`` (not validated here).
+        num_frames, num_clips, clip_len, frame_interval: as in ``sample_clips``.
         integers: ``integers(high, size=size)`` draws ``size`` ints uniformly from ``{0, ..., high - 1}``, e.g.
             ``Generator.integers`` (or ``RandomState.randint``, which reproduces MMAction2's draws bit for bit).
 
@@ -158,6 +156,8 @@ def train_offsets(num_frames: int, num_clips: int, clip_len: int, frame_interval
         array of shape ``(num_clips,)``: int64 starts, or float64 whole numbers in the ``"rounded"`` branch (as in
         MMAction2, where they may equal ``num_frames`` and only become valid after wrapping).
     """
+    num_frames, num_clips, clip_len, frame_interval = _validate_counts(num_frames, num_clips, clip_len, frame_interval)
+    validate_instance(integers, "integers", Callable, what="a callable integers(high, size=size) -> int array")
     span = clip_len * frame_interval
     avg_interval = (num_frames - span + 1) // num_clips
     if avg_interval > 0:
@@ -181,11 +181,12 @@ def test_offsets(num_frames: int, num_clips: int, clip_len: int, frame_interval:
     ``max_offset // 2`` when K is 1.
 
     Args:
-        num_frames, num_clips, clip_len, frame_interval: as in ``sample_clips`` (not validated here).
+        num_frames, num_clips, clip_len, frame_interval: as in ``sample_clips``.
 
     Returns:
         float64 array of shape ``(num_clips,)`` (int64 when ``clip_len > 1`` and ``num_clips == 1``).
     """
+    num_frames, num_clips, clip_len, frame_interval = _validate_counts(num_frames, num_clips, clip_len, frame_interval)
     if clip_len == 1:  # 2D recognizer: segment centres
         avg_interval = num_frames / float(num_clips)
         base_offsets = np.arange(num_clips) * avg_interval
@@ -210,8 +211,14 @@ def offsets_to_indices(offsets: np.ndarray, num_frames: int, clip_len: int, fram
     Returns:
         int64 array of shape ``(num_clips, clip_len)`` with values in ``[0, num_frames)``.
     """
-    check_choice(out_of_bound, "out_of_bound", OUT_OF_BOUND_OPTIONS)
+    num_frames, clip_len, frame_interval = (validate_int(value, name, minimum=1) for value, name in (
+        (num_frames, "num_frames"), (clip_len, "clip_len"), (frame_interval, "frame_interval")))
+    validate_choice(out_of_bound, "out_of_bound", OUT_OF_BOUND_OPTIONS)
     offsets = np.asarray(offsets)
+    if not (np.issubdtype(offsets.dtype, np.integer) or np.issubdtype(offsets.dtype, np.floating)):
+        raise TypeError(f"offsets must be an int or float array (num_clips,), got {describe(offsets)}")
+    if offsets.ndim != 1:
+        raise ValueError(f"offsets must be a 1-D array (num_clips,), got shape {offsets.shape}")
     frame_inds = offsets[:, None] + np.arange(clip_len)[None, :] * frame_interval  # (num_clips, clip_len)
     if out_of_bound == "loop":
         frame_inds = np.mod(frame_inds, num_frames)
@@ -226,7 +233,8 @@ def _no_draws(high: int, *, size: int) -> np.ndarray:
     raise AssertionError("segment_bounds asked for random draws in a deterministic branch")
 
 
-def _check_counts(**counts: object) -> None:
-    for name, value in counts.items():
-        check_int(value, name, minimum=1)
+def _validate_counts(num_frames: int, num_clips: int, clip_len: int, frame_interval: int) -> tuple[int, int, int, int]:
+    """The four sizes of ``sample_clips`` as Python ints, each validated as an int >= 1."""
+    return (validate_int(num_frames, "num_frames", minimum=1), validate_int(num_clips, "num_clips", minimum=1),
+            validate_int(clip_len, "clip_len", minimum=1), validate_int(frame_interval, "frame_interval", minimum=1))
 
