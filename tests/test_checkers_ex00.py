@@ -1,14 +1,25 @@
 """The checkers of notebook 00 accept the solutions and reject each deliberately wrong version."""
 
+import importlib
 import math
 
 import numpy as np
 import pytest
 import torch
+from attack_kit import (
+    LyingFloat,
+    LyingInt,
+    delegation_rejected,
+    gains_nothing,
+    lying_array,
+    noisy,
+    passes,
+)
 
 from course_utils.data import make_videos
+from course_utils.exercises import ex00_support
 from course_utils.exercises.ex00_support import object_colour, reference_single_frame_baseline
-from course_utils.exercises.framework import CheckFailed, check
+from course_utils.exercises.framework import CheckFailed, check, get_exercise
 
 # ---------------------------------------------------------------- 00.raw_video_bytes
 
@@ -78,9 +89,25 @@ def test_raw_video_bytes_not_implemented():
 # ---------------------------------------------------------------- 00.single_frame_baseline
 
 
+def single_frame_baseline(train_videos, train_labels, test_videos, frame_indices):
+    """The notebook's solution: nearest class centroid of the object colour of one frame."""
+    centroids = _centroids(train_videos, train_labels)
+    return _nearest(object_colour(test_videos[np.arange(len(test_videos)), frame_indices]), centroids)
+
+
 def test_single_frame_solution_passes(capsys):
-    check("00.single_frame_baseline", reference_single_frame_baseline)
+    check("00.single_frame_baseline", single_frame_baseline)
     assert capsys.readouterr().out == "✔ 00.single_frame_baseline: 6/6 checks passed\n"
+
+
+def test_the_reference_baseline_meets_every_case_but_is_not_an_answer():
+    for case in get_exercise("00.single_frame_baseline").cases:  # the cases alone: no tripwire installed
+        case.run(reference_single_frame_baseline)
+    for answer in (reference_single_frame_baseline, lambda *a: ex00_support.reference_single_frame_baseline(*a),
+                   lambda *a: getattr(ex00_support, "reference_" + "single_frame_baseline")(*a),
+                   lambda *a: importlib.import_module("course_utils.exercises." + "ex00_support")
+                   .reference_single_frame_baseline(*a)):
+        delegation_rejected("00.single_frame_baseline", answer, called="reference_single_frame_baseline")
 
 
 def _centroids(train_videos, train_labels):
@@ -235,3 +262,29 @@ def test_object_colour():
     assert np.array_equal(object_colour(np.full((2, 8, 8, 3), 50, dtype=np.uint8)), np.zeros((2, 3)))
     with pytest.raises(ValueError, match="frames"):
         object_colour(videos[0, 0])
+
+
+# ---------------------------------------------------------------- lying objects, honest variants
+def test_lying_numbers_gain_nothing():
+    gains_nothing("00.raw_video_bytes", lambda *a, **k: LyingInt(0), lambda *a, **k: 0)
+    liar = (raw_video_bytes, lambda num_bytes: LyingFloat(0.0))
+    honest_twin = (raw_video_bytes, lambda num_bytes: 0.0)
+    message = check_message(*liar)
+    assert message.splitlines()[0].split("): ")[1] == check_message(*honest_twin).splitlines()[0].split("): ")[1]
+    gains_nothing("00.single_frame_baseline", lambda tv, tl, test, idx: lying_array(np.zeros(len(test), np.int64)),
+                  lambda tv, tl, test, idx: np.zeros(len(test), np.int64))
+
+
+def check_message(*answers):
+    with pytest.raises(CheckFailed) as info:
+        check("00.raw_video_bytes", *answers)
+    return str(info.value)
+
+
+def test_honest_variants_pass():
+    passes("00.raw_video_bytes", noisy(raw_video_bytes), noisy(bytes_to_gib))
+    passes("00.raw_video_bytes", lambda *a, **k: np.int64(raw_video_bytes(*a, **k)),
+           lambda b: np.float64(bytes_to_gib(b)))
+    passes("00.raw_video_bytes", lambda *a, **k: np.int32(raw_video_bytes(*a, **k)),
+           lambda b: np.float32(bytes_to_gib(b)))  # the checked values are exact in float32
+    passes("00.single_frame_baseline", noisy(lambda *a: single_frame_baseline(*a).astype(np.int32)))

@@ -1,15 +1,22 @@
 """The checkers of notebook 01 accept student-style solutions and reject deliberately wrong versions.
 
-Wrong versions: student_mistakes.md section B, exercise 1 (``m<number>`` in the names) and section A's lecture bugs
-S1-S5 for 01.find_the_bug, plus others (``x_`` names).
+Wrong versions: student_mistakes.md section B, exercise 1 (``m<number>`` in the names), plus others (``x_`` names).
+01.find_the_bug has its own tests (tests/test_checkers_ex01_find_the_bug.py).
 """
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
+import torch
+from attack_kit import delegation_rejected, gains_nothing, lying_array, lying_tensor, noisy, notebook, passes, rejected
 
-from course_utils.exercises.framework import CheckFailed, check
+from course_utils import sampling, tsn
+from course_utils.exercises import ex01_support
+from course_utils.exercises.framework import CheckFailed, check, get_exercise
+from course_utils.sampling import segment_bounds
 from course_utils.sampling.clips import sample_clips
 
 
@@ -147,14 +154,24 @@ def test_segment_sampling_accepts_the_solution(capsys):
     assert capsys.readouterr().out.strip().startswith("✔ 01.segment_sampling: ")
 
 
-def test_segment_sampling_accepts_the_toolkit():
-    check("01.segment_sampling", lambda n, k, *, rng: sample_clips(n, k, rng=rng).ravel())
+def test_segment_sampling_agrees_with_the_toolkit_but_rejects_it_as_an_answer():
+    toolkit = lambda n, k, *, rng: sample_clips(n, k, rng=rng).ravel()  # noqa: E731
+    for case in get_exercise("01.segment_sampling").cases:  # the cases alone: no tripwire installed
+        case.run(toolkit)
+    delegation_rejected("01.segment_sampling", toolkit, called="course_utils.sampling.clips.sample_clips")
 
 
 @pytest.mark.parametrize("wrong", TRAIN_WRONG, ids=lambda f: f.__name__)
 def test_segment_sampling_rejects(wrong):
     with pytest.raises(CheckFailed, match="01.segment_sampling"):
         check("01.segment_sampling", wrong)
+
+
+def test_off_by_one_offset_gets_the_segment_hint_not_the_rounding_one():
+    with pytest.raises(CheckFailed) as info:
+        check("01.segment_sampling", m1_off_by_one)
+    assert "rng.integers(avg) already excludes avg" in str(info.value)
+    assert "np.around" not in str(info.value)
 
 
 def test_not_implemented_is_reported():
@@ -237,77 +254,6 @@ def test_fewer_frames_cases_agree_for_both_float_orders():
     assert not np.array_equal(sample_clips(15, 22).ravel(), _fewer(15, 22))
 
 
-# ---------------------------------------------------------------- 01.find_the_bug
-def get_train_frames(num_frames, num_clips, *, rng):
-    avg_interval = num_frames // num_clips
-    if avg_interval > 0:
-        base_offsets = np.arange(num_clips) * avg_interval
-        return base_offsets + rng.integers(avg_interval, size=num_clips)
-    ratio = num_frames / num_clips
-    return np.mod(np.around(np.arange(num_clips) * ratio), num_frames).astype(np.int64)
-
-
-def lecture_original(num_frames, num_clips, *, rng):
-    if num_frames == 1:
-        frame_indices = np.zeros((num_clips,), dtype=np.int)  # noqa: NPY001 (S2 on purpose)
-    avg_interval = num_frmes // num_clips  # noqa: F821 (S1 on purpose)
-    return avg_interval, frame_indices
-
-
-def lecture_s1_s2_fixed(num_frames, num_clips, *, rng):
-    avg_interval = num_frames // num_clips
-    if avg_interval > 0:
-        base_offsets = np.arange(self.num_clips) * avg_interval  # noqa: F821 (S3 on purpose)
-        return base_offsets + rng.integers(avg_interval, size=num_clips)
-    return np.around(np.arange(num_clips) * num_frames / num_clips)
-
-
-def lecture_s4_s5_left(num_frames, num_clips, *, rng):
-    if num_frames == 1:
-        frame_indices = np.zeros((num_clips,), dtype=np.int64)
-    avg_interval = num_frames // num_clips
-    if avg_interval > 0:
-        frame_indices = np.arange(num_clips) * avg_interval + rng.integers(avg_interval, size=num_clips)
-    elif avg_interval == 0:
-        frame_indices = np.around(np.arange(num_clips) * (num_frames / num_clips))
-    return frame_indices
-
-
-def s5_cast_but_no_wrap(num_frames, num_clips, *, rng):
-    if num_frames == 1:
-        return np.zeros((num_clips,), dtype=np.int64)
-    avg_interval = num_frames // num_clips
-    if avg_interval > 0:
-        return np.arange(num_clips) * avg_interval + rng.integers(avg_interval, size=num_clips)
-    return np.around(np.arange(num_clips) * (num_frames / num_clips)).astype(np.int64)
-
-
-def still_global_randint(num_frames, num_clips, *, rng):
-    avg_interval = num_frames // num_clips
-    if avg_interval > 0:
-        return np.arange(num_clips) * avg_interval + np.random.randint(avg_interval, size=num_clips)
-    return np.mod(np.around(np.arange(num_clips) * (num_frames / num_clips)), num_frames).astype(np.int64)
-
-
-@pytest.mark.parametrize("solution", [get_train_frames, sample_segments], ids=lambda f: f.__name__)
-def test_find_the_bug_accepts(solution, capsys):
-    check("01.find_the_bug", solution)
-    assert "✔ 01.find_the_bug" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("wrong", [lecture_original, lecture_s1_s2_fixed, lecture_s4_s5_left, s5_cast_but_no_wrap,
-                                   still_global_randint, m1_off_by_one, m2_centres_in_train],
-                         ids=lambda f: f.__name__)
-def test_find_the_bug_rejects(wrong):
-    with pytest.raises(CheckFailed, match="01.find_the_bug"):
-        check("01.find_the_bug", wrong)
-
-
-def test_find_the_bug_names_the_lecture_bug():
-    with pytest.raises(CheckFailed, match="lecture bugs: np.around"):
-        check("01.find_the_bug", s5_cast_but_no_wrap)
-
-
 # ---------------------------------------------------------------- 01.clip_sampling (quiz 1)
 def make_clip_sampler(*, train_span="cl*fi", test_span="(cl-1)*fi+1", no_random=False, sort=True,
                       offsets_times_fi=False, forget_fi=False, frame_major=False, wrap="loop-mod",
@@ -386,12 +332,14 @@ def test_clip_sampling_accepts_the_solution(capsys):
     assert capsys.readouterr().out.strip().startswith("✔ 01.clip_sampling: ")
 
 
-def test_clip_sampling_accepts_the_toolkit():
+def test_clip_sampling_agrees_with_the_toolkit_but_rejects_it_as_an_answer():
     def toolkit(num_frames, num_clips, clip_len, frame_interval, *, mode, out_of_bound, rng):
         return sample_clips(num_frames, num_clips, clip_len, frame_interval, mode=mode, out_of_bound=out_of_bound,
                             rng=rng)
 
-    check("01.clip_sampling", toolkit)
+    for case in get_exercise("01.clip_sampling").cases:
+        case.run(toolkit)
+    delegation_rejected("01.clip_sampling", toolkit, called="course_utils.sampling.clips.sample_clips")
 
 
 @pytest.mark.parametrize("name", sorted(CLIP_WRONG))
@@ -404,3 +352,71 @@ def test_single_clip_float_start_is_rejected():
     # (N - L) / 2 as a float start gives e.g. 28.5 -> 28 after the cast for N=64, L=7: caught where it matters
     with pytest.raises(CheckFailed, match="01.clip_sampling"):
         check("01.clip_sampling", make_clip_sampler(single_clip_start="float", cast=False))
+
+
+# ---------------------------------------------------------------- delegation, lying objects, honest variants
+SEGMENT_DELEGATIONS = {
+    "the notebook's import": lambda n, k, *, rng: sample_clips(n, k, rng=rng).ravel(),
+    "the package attribute": lambda n, k, *, rng: sampling.sample_clips(n, k, rng=rng).ravel(),
+    "getattr with a computed name": lambda n, k, *, rng: getattr(sampling, "sample_" + "clips")(n, k, rng=rng)
+    .ravel(),
+    "importlib with a computed name": lambda n, k, *, rng: importlib.import_module("course_utils.sampling." + "clips")
+    .sample_clips(n, k, rng=rng).ravel(),
+    "the TSN sampler": lambda n, k, *, rng: tsn.sample_snippet_indices(1, n, k, rng=rng).ravel(),
+    "segment bounds from the toolkit": lambda n, k, *, rng: _from_bounds(n, k, rng),
+    "the course's offsets": lambda n, k, *, rng: sampling.train_offsets(n, k, 1, 1, integers=rng.integers),
+    "the checker's substitute outside its check": lambda n, k, *, rng: ex01_support.EARLIER_ANSWERS[
+        "sample_segments"](n, k, rng=rng),
+}
+
+
+def _from_bounds(num_frames, num_segments, rng):
+    bounds = segment_bounds(num_frames, num_segments)  # (K, 2)
+    return rng.integers(bounds[:, 0], np.maximum(bounds[:, 1], bounds[:, 0] + 1))
+
+
+@pytest.mark.parametrize("name", sorted(SEGMENT_DELEGATIONS))
+def test_segment_sampling_delegation_scores_zero(name):
+    delegation_rejected("01.segment_sampling", SEGMENT_DELEGATIONS[name], called="course_utils.")
+
+
+@pytest.mark.parametrize("answer", [lambda n, k: sample_clips(n, k, mode="test").ravel(),
+                                    lambda n, k: ex01_support.reference_test_mode(n, k)[0].ravel()],
+                         ids=["sample_clips", "the checker's helper"])
+def test_segment_sampling_test_delegation_scores_zero(answer):
+    delegation_rejected("01.segment_sampling_test", answer, called="course_utils.sampling.clips.sample_clips")
+
+
+def test_lying_arrays_gain_nothing():
+    gains_nothing("01.segment_sampling", lambda n, k, *, rng: lying_array(np.zeros(k, dtype=np.int64)),
+                  lambda n, k, *, rng: np.zeros(k, dtype=np.int64))
+    gains_nothing("01.segment_sampling_test", lambda n, k: lying_array(np.zeros(k, dtype=np.int64)),
+                  lambda n, k: np.zeros(k, dtype=np.int64))
+    gains_nothing("01.segment_sampling_test", lambda n, k: lying_tensor(torch.zeros(k, dtype=torch.int64)),
+                  lambda n, k: torch.zeros(k, dtype=torch.int64))
+
+
+def test_honest_variants_pass():
+    passes("01.segment_sampling", noisy(sample_segments))
+    passes("01.segment_sampling", lambda n, k, *, rng: sample_segments(n, k, rng=rng).astype(np.int32))
+    passes("01.segment_sampling", lambda n, k, *, rng: torch.from_numpy(sample_segments(n, k, rng=rng)))
+    passes("01.segment_sampling_test", noisy(sample_segments_test))
+    passes("01.segment_sampling_test", lambda n, k: [int(k_ * n / k + n / k / 2) for k_ in range(k)])  # a loop
+    passes("01.clip_sampling", noisy(make_clip_sampler()))
+
+
+def test_clip_sampling_is_graded_on_its_own_when_it_reuses_earlier_answers():
+    cells = notebook("""
+        import numpy as np
+
+        def sample_segments_test(num_frames, num_segments):
+            return (np.arange(num_segments) * num_frames) // num_segments  # wrong: starts, not centres
+
+        def sample_clip_indices(num_frames, num_clips, clip_len, frame_interval, *, mode, out_of_bound, rng):
+            if mode == "test" and clip_len == 1:
+                return np.asarray(sample_segments_test(num_frames, num_clips)).reshape(num_clips, 1)
+            return solution(num_frames, num_clips, clip_len, frame_interval, mode=mode, out_of_bound=out_of_bound,
+                            rng=rng)
+    """, solution=make_clip_sampler())
+    rejected("01.segment_sampling_test", cells["sample_segments_test"])
+    passes("01.clip_sampling", cells["sample_clip_indices"])

@@ -5,15 +5,35 @@ Wrong versions come from ../shared/student_mistakes.md (section B, exercise 2: m
 
 from __future__ import annotations
 
+import importlib
 import math
+import warnings
 
 import pytest
 import torch
 import torch.nn.functional as F
+from attack_kit import delegation_rejected, gains_nothing, lying_tensor, noisy, notebook, passed_count
+from attack_kit import passes as passes_alone
 from torch import nn
 
-from course_utils.consensus import AttentionWeighting, LinearWeighting, avg_consensus, max_consensus, topk_consensus
+import course_utils
+from course_utils import consensus as ref  # the notebook's own alias
+from course_utils.exercises import ex02_support
 from course_utils.exercises.framework import CheckFailed, check
+
+
+def max_consensus(scores):  # student-style answers: the correct parts of the mixed wrong answers below
+    return scores.max(dim=1).values
+
+
+def avg_consensus(scores):
+    return scores.mean(dim=1)
+
+
+def topk_consensus(scores, k):
+    if not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"k must be between 1 and K={scores.shape[1]}")
+    return scores.topk(k, dim=1).values.mean(dim=1)
 
 
 def passes(exercise_id, *answers, capsys=None):
@@ -41,7 +61,7 @@ def topk_ok(scores, k):
     return scores.topk(k, dim=1).values.mean(dim=1)
 
 
-def test_pooling_accepts_the_reference(capsys):
+def test_pooling_accepts_the_solution(capsys):
     passes("02.pooling_consensus", max_consensus, avg_consensus, topk_consensus, capsys=capsys)
     passes("02.pooling_consensus", lambda s: s.max(dim=1).values, lambda s: s.sum(1) / s.shape[1], topk_ok,
            capsys=capsys)
@@ -229,8 +249,7 @@ class LinearMean(LinearOk):  # weighted mean divided by K again
         return (scores * self.weights()[None, :, None]).mean(dim=1)
 
 
-def test_linear_accepts_the_reference(capsys):
-    passes("02.linear_weighting", LinearWeighting, capsys=capsys)
+def test_linear_accepts_the_solution(capsys):
     passes("02.linear_weighting", LinearOk, capsys=capsys)
 
 
@@ -344,8 +363,7 @@ class AttentionPositional(AttentionOk):  # weights by position, like linear weig
         return torch.softmax(e, dim=1)
 
 
-def test_attention_accepts_the_reference(capsys):
-    passes("02.attention_weighting", AttentionWeighting, capsys=capsys)
+def test_attention_accepts_the_solution(capsys):
     passes("02.attention_weighting", AttentionOk, capsys=capsys)
 
 
@@ -482,7 +500,185 @@ def test_loss_messages():
     assert "softmax" in rejected("02.tsn_loss", loss_double_softmax)
 
 
-def test_loss_library_answer_is_rejected_only_by_the_source_rule():
+def test_loss_library_answer_fails_every_case():
     message = rejected("02.tsn_loss", loss_library)
-    assert "7/8 checks passed" in message  # every numeric case passed: only the source rule rejects it
+    assert "0/8 checks passed" in message and "it called torch.nn.functional.cross_entropy" in message
     assert math.isfinite(float(loss_library(torch.tensor([[1000.0, 0.0]]), torch.tensor([0]))))
+
+
+# ---------------------------------------------------------------- delegation, lying objects, honest variants
+POOLING_DELEGATIONS = {
+    "the notebook's `consensus as ref` alias": (ref.max_consensus, ref.avg_consensus, ref.topk_consensus),
+    "lambdas around the reference": (lambda s: ref.max_consensus(s), lambda s: ref.avg_consensus(s),
+                                     lambda s, k: ref.topk_consensus(s, k)),
+    "the package root's lazy export": (lambda s: course_utils.max_consensus(s), lambda s: course_utils.avg_consensus(s),
+                                       lambda s, k: course_utils.topk_consensus(s, k)),
+    "the consensus modules": (lambda s: ref.MaxConsensus()(s), lambda s: ref.AvgConsensus()(s),
+                              lambda s, k: ref.TopKConsensus(k)(s)),
+    "getattr with computed names": tuple(
+        lambda *a, _name=name: getattr(ref, _name + "_consensus")(*a) for name in ("max", "avg", "topk")),
+    "importlib with a computed name": tuple(
+        lambda *a, _name=name: getattr(importlib.import_module("course_utils." + "consensus"), _name)(*a)
+        for name in ("max_consensus", "avg_consensus", "topk_consensus")),
+    "the checker's table of references": tuple(
+        lambda *a, _name=name: ex02_support.EARLIER_ANSWERS[_name](*a)
+        for name in ("max_consensus", "avg_consensus", "topk_consensus")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLING_DELEGATIONS))
+def test_pooling_delegation_scores_zero(name):
+    delegation_rejected("02.pooling_consensus", *POOLING_DELEGATIONS[name], called="course_utils.consensus.")
+
+
+class LinearSubclass(ref.LinearWeighting):  # the course's class under the student's name
+    pass
+
+
+class LinearDelegatingForward(LinearOk):
+    def forward(self, scores):
+        return ref.LinearWeighting.forward(self, scores)
+
+
+class LinearInnerReference(nn.Module):
+    def __init__(self, num_segments):
+        super().__init__()
+        self.inner = ref.LinearWeighting(num_segments)
+        self.weight_logits = self.inner.weight_logits
+
+    def weights(self):
+        return self.inner.weights()
+
+    def forward(self, scores):
+        return self.inner(scores)
+
+
+class AttentionSubclass(ref.AttentionWeighting):
+    pass
+
+
+class AttentionDelegatingWeights(AttentionOk):
+    def attention_weights(self, features):
+        return ref.AttentionWeighting.attention_weights(self, features)
+
+
+@pytest.mark.parametrize("answer", [ref.LinearWeighting, LinearSubclass, LinearInnerReference],
+                         ids=lambda c: c.__name__)
+def test_linear_delegation_scores_zero(answer):
+    delegation_rejected("02.linear_weighting", answer, called="course_utils.consensus.LinearWeighting")
+
+
+def test_linear_forward_delegation_fails_every_case_that_runs_it():
+    message = rejected("02.linear_weighting", LinearDelegatingForward)
+    assert "2/7 checks passed" in message  # only the two cases about weight_logits never call forward
+    assert message.count("it called course_utils.consensus.LinearWeighting.forward") == 5
+
+
+@pytest.mark.parametrize("answer", [ref.AttentionWeighting, AttentionSubclass, AttentionDelegatingWeights],
+                         ids=lambda c: c.__name__)
+def test_attention_delegation_scores_zero(answer):
+    message = rejected("02.attention_weighting", answer,
+                       match="02.attention_weighting must compute the attention weights itself; it called "
+                             "course_utils.consensus.AttentionWeighting.")
+    if answer is not AttentionDelegatingWeights:  # its forward is its own until it asks for the weights
+        assert " 0/" in message.splitlines()[0]
+
+
+from torch import logsumexp as imported_logsumexp  # noqa: E402  (a name bound in the student's globals)
+
+LOSS_DELEGATIONS = {
+    "F.cross_entropy": (loss_library, "torch.nn.functional.cross_entropy"),
+    "nn.CrossEntropyLoss": (lambda g, y: nn.CrossEntropyLoss()(g, y), "CrossEntropyLoss"),
+    "F.nll_loss of F.log_softmax": (lambda g, y: F.nll_loss(F.log_softmax(g, dim=1), y), "log_softmax"),
+    "torch.logsumexp": (loss_logsumexp, "torch.logsumexp"),
+    "Tensor.logsumexp": (lambda g, y: (g.logsumexp(1) - g.gather(1, y[:, None]).squeeze(1)).mean(), "logsumexp"),
+    "torch.special.logsumexp": (lambda g, y: (torch.special.logsumexp(g, 1) - g.gather(1, y[:, None])[:, 0]).mean(),
+                                "logsumexp"),
+    "a name imported from torch": (lambda g, y: (imported_logsumexp(g, 1) - g.gather(1, y[:, None])[:, 0]).mean(),
+                                   "logsumexp"),
+    "a default argument": (lambda g, y, _lse=torch.logsumexp: (_lse(g, 1) - g.gather(1, y[:, None])[:, 0]).mean(),
+                           "logsumexp"),
+    "getattr with a computed name": (lambda g, y: (getattr(torch, "logsum" + "exp")(g, 1)
+                                                   - g.gather(1, y[:, None])[:, 0]).mean(), "logsumexp"),
+    "the C function table": (lambda g, y: (torch._C._VariableFunctions.logsumexp(g, 1)
+                                           - g.gather(1, y[:, None])[:, 0]).mean(), "logsumexp"),
+    "torch.ops.aten": (lambda g, y: (torch.ops.aten.logsumexp.default(g, [1])
+                                     - g.gather(1, y[:, None])[:, 0]).mean(), "torch.ops.aten.logsumexp"),
+    "Tensor.log_softmax": (loss_log_softmax, "log_softmax"),
+    "a distribution's log_prob": (lambda g, y: -torch.distributions.Categorical(logits=g).log_prob(y).mean(),
+                                  "logsumexp"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_DELEGATIONS))
+def test_loss_delegation_scores_zero(name):
+    answer, called = LOSS_DELEGATIONS[name]
+    message = delegation_rejected("02.tsn_loss", answer, called=called)
+    assert "must compute the loss from the formula" in message
+
+
+def test_lying_objects_gain_nothing():
+    zeros = (lambda s: torch.zeros_like(s[:, 0]), lambda s: torch.zeros_like(s[:, 0]),
+             lambda s, k: torch.zeros_like(s[:, 0]) if 1 <= k <= s.shape[1] else topk_consensus(s, k))
+    liars = tuple(lambda *a, _f=f: lying_tensor(_f(*a)) for f in zeros)
+    liar_count = passed_count(rejected("02.pooling_consensus", *liars))
+    assert liar_count == passed_count(rejected("02.pooling_consensus", *zeros))
+
+    class LinearLiar(LinearOk):
+        def forward(self, scores):
+            return lying_tensor(scores[:, 0])
+
+    gains_nothing("02.linear_weighting", LinearLiar,
+                  type("LinearZeros", (LinearOk,), {"forward": lambda self, s: torch.zeros_like(s[:, 0])}))
+    gains_nothing("02.tsn_loss", lambda g, y: lying_tensor(g.sum()), lambda g, y: torch.zeros_like(g.sum()))
+
+
+class LinearNoisy(LinearOk):
+    def forward(self, scores):
+        print("forward got", tuple(scores.shape))
+        warnings.warn("a harmless warning", UserWarning, stacklevel=1)
+        weights = self.weights()
+        total = scores[:, 0] * weights[0]
+        for k in range(1, scores.shape[1]):  # a loop over the snippets instead of a broadcast
+            total = total + scores[:, k] * weights[k]
+        return total
+
+
+def test_honest_variants_pass():
+    passes_alone("02.pooling_consensus", noisy(max_consensus), noisy(avg_consensus), noisy(topk_consensus))
+    passes_alone("02.pooling_consensus", lambda s: torch.stack([s[:, k] for k in range(s.shape[1])]).amax(0),
+           lambda s: sum(s[:, k] for k in range(s.shape[1])) / s.shape[1], topk_consensus)
+    passes_alone("02.linear_weighting", LinearNoisy)
+    passes_alone("02.tsn_loss", noisy(loss_ok))
+
+    def loss_named_like_the_library(logits, labels):
+        logsumexp = logits.amax(dim=1) + torch.log(torch.exp(logits - logits.amax(dim=1, keepdim=True)).sum(1))
+        cross_entropy = logsumexp - logits[torch.arange(len(labels)), labels]
+        log_softmax = None  # names are not rules
+        return cross_entropy.mean() if log_softmax is None else None
+
+    passes_alone("02.tsn_loss", loss_named_like_the_library)
+
+
+def test_later_exercises_use_the_course_consensus_for_earlier_answers():
+    cells = notebook("""
+        import torch
+
+        def avg_consensus(scores):
+            return scores.sum(dim=1)  # wrong: no division by K
+
+        class LinearWeighting(torch.nn.Module):
+            def __init__(self, num_segments):
+                super().__init__()
+                self.weight_logits = torch.nn.Parameter(torch.zeros(num_segments))
+
+            def weights(self):
+                return torch.softmax(self.weight_logits, dim=0)
+
+            def forward(self, scores):
+                if bool((self.weight_logits == 0).all()):
+                    return avg_consensus(scores)  # the student's own earlier answer
+                return (scores * self.weights()[None, :, None]).sum(dim=1)
+    """)
+    rejected("02.pooling_consensus", max_consensus, cells["avg_consensus"], topk_consensus)
+    passes_alone("02.linear_weighting", cells["LinearWeighting"])

@@ -7,13 +7,27 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import torch
+from attack_kit import (
+    LyingFloat,
+    LyingTensor,
+    delegation_rejected,
+    gains_nothing,
+    noisy,
+    notebook,
+    passes,
+    rejected,
+)
 from torch import nn
 
-from course_utils.exercises.framework import CheckFailed, check
+from course_utils import inflation as inflation_package  # the notebook's own import
+from course_utils.exercises import ex03_inflate_model
+from course_utils.exercises.framework import CheckFailed, check, get_exercise
+from course_utils.inflation import fixed_point
 from course_utils.inflation import inflate as inflation
-from course_utils.inflation.fixed_point import boring_video
+from course_utils.inflation.fixed_point import boring_video, boring_video_difference
 
 
 # ------------------------------------------------------------------------------------------- 03.inflate_conv
@@ -55,10 +69,9 @@ def inflate_conv_variant(conv2d, time_kernel, *, divisor="kt", axis_last=False, 
     return conv3d
 
 
-def test_inflate_conv_accepts_the_solution_and_the_course_version(capsys):
+def test_inflate_conv_accepts_the_solution(capsys):
     check("03.inflate_conv", inflate_conv_variant)
-    check("03.inflate_conv", inflation.inflate_conv)
-    assert capsys.readouterr().out == "✔ 03.inflate_conv: 7/7 checks passed\n" * 2
+    assert capsys.readouterr().out == "✔ 03.inflate_conv: 7/7 checks passed\n"
 
 
 WRONG_CONVS = {
@@ -183,10 +196,9 @@ def inflate_model_variant(model2d, *, time_kernel=3, time_padding_mode="zeros", 
     return model
 
 
-def test_inflate_model_accepts_the_solution_and_the_course_version(capsys):
+def test_inflate_model_accepts_the_solution(capsys):
     check("03.inflate_model", inflate_model_variant)
-    check("03.inflate_model", inflation.inflate_model)
-    assert capsys.readouterr().out == "✔ 03.inflate_model: 8/8 checks passed\n" * 2
+    assert capsys.readouterr().out == "✔ 03.inflate_model: 8/8 checks passed\n"
 
 
 WRONG_MODELS = {
@@ -271,12 +283,9 @@ def boring_video_check_variant(model2d, model3d, images, num_frames, *, eval_mod
     return value.item() if as_float else value
 
 
-def test_boring_video_check_accepts_the_solution_and_the_course_version(capsys):
-    from course_utils.inflation.fixed_point import boring_video_difference
-
+def test_boring_video_check_accepts_the_solution(capsys):
     check("03.boring_video_check", boring_video_check_variant)
-    check("03.boring_video_check", boring_video_difference)
-    assert capsys.readouterr().out == "✔ 03.boring_video_check: 4/4 checks passed\n" * 2
+    assert capsys.readouterr().out == "✔ 03.boring_video_check: 4/4 checks passed\n"
 
 
 WRONG_CHECKS = {
@@ -310,3 +319,147 @@ def test_boring_video_check_train_mode_message_says_eval():
 
     with pytest.raises(CheckFailed, match=r"eval\(\)"):
         check("03.boring_video_check", wrong)
+
+
+# ---------------------------------------------------------------- the course's references, delegation, lying objects
+@pytest.mark.parametrize(("exercise_id", "reference"), [("03.inflate_conv", inflation.inflate_conv),
+                                                        ("03.inflate_model", inflation.inflate_model),
+                                                        ("03.boring_video_check", boring_video_difference)])
+def test_the_course_reference_meets_every_case_without_tripwires(exercise_id, reference):
+    for case in get_exercise(exercise_id).cases:  # the cases alone, outside run_checks: no tripwire is installed
+        case.run(reference)
+
+
+INFLATE_CONV_DELEGATIONS = {
+    "the reference itself": (inflation.inflate_conv, "inflate.inflate_conv"),
+    "the notebook's `inflation` package": (lambda c, kt: inflation_package.inflate_conv(c, kt), "inflate_conv"),
+    "the course's weight inflation": (lambda c, kt: _conv_from_weight(c, kt), "inflate.inflate_weight"),
+    "a one-layer inflate_model": (lambda c, kt: inflation_package.inflate_model(nn.Sequential(c), time_kernel=kt)[0],
+                                  "inflate.inflate_model"),
+    "getattr with a computed name": (lambda c, kt: getattr(inflation_package, "inflate_" + "conv")(c, kt),
+                                     "inflate_conv"),
+}
+
+
+def _conv_from_weight(conv2d, time_kernel):
+    conv3d = inflate_conv_variant(conv2d, time_kernel)
+    with torch.no_grad():
+        conv3d.weight.copy_(inflation_package.inflate_weight(conv2d.weight.detach(), time_kernel))
+    return conv3d
+
+
+@pytest.mark.parametrize("name", sorted(INFLATE_CONV_DELEGATIONS))
+def test_inflate_conv_delegation_scores_zero(name):
+    answer, called = INFLATE_CONV_DELEGATIONS[name]
+    delegation_rejected("03.inflate_conv", answer, called=called)
+
+
+def _model_with_course_batchnorm(model2d, *, time_kernel=3, time_padding_mode="zeros"):
+    model = copy.deepcopy(model2d)
+    for name, child in list(model.named_children()):
+        if isinstance(child, nn.BatchNorm2d):
+            setattr(model, name, inflation_package.inflate_batchnorm(child))
+    return inflate_model_variant(model, time_kernel=time_kernel, time_padding_mode=time_padding_mode)
+
+
+@pytest.mark.parametrize("answer", [inflation.inflate_model,
+                                    lambda m, **kw: inflation_package.inflate_model(m, **kw),
+                                    _model_with_course_batchnorm], ids=["reference", "lambda", "batchnorm"])
+def test_inflate_model_delegation_scores_zero(answer):
+    rejected("03.inflate_model", answer, match="03.inflate_model must walk the network and inflate its layers itself; "
+                                               "it called course_utils.inflation.inflate.inflate_")
+
+
+BORING_DELEGATIONS = {
+    "the reference itself": boring_video_difference,
+    "the per-frame version": lambda m2, m3, x, t: float(
+        fixed_point.per_frame_difference(m2, m3, x, t, relative=False).max()),
+    "the notebook's import": lambda m2, m3, x, t: inflation_package.boring_video_difference(m2, m3, x, t),
+    "the checker's own helper": lambda m2, m3, x, t: ex03_inflate_model._fixed_point_gap(m2, m3, x, t).abs()
+    .max().item(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BORING_DELEGATIONS))
+def test_boring_video_check_delegation_scores_zero(name):
+    delegation_rejected("03.boring_video_check", BORING_DELEGATIONS[name], called="fixed_point.")
+
+
+def test_lying_objects_gain_nothing():
+    gains_nothing("03.boring_video_check", lambda m2, m3, x, t: LyingFloat(0.5), lambda m2, m3, x, t: 0.5)
+
+    def lying_conv(conv2d, time_kernel):
+        conv3d = inflate_conv_variant(conv2d, time_kernel, divisor="none")
+        conv3d.weight = nn.Parameter(conv3d.weight.detach().as_subclass(LyingTensor))
+        return conv3d
+
+    gains_nothing("03.inflate_conv", lying_conv, lambda c, kt: inflate_conv_variant(c, kt, divisor="none"))
+
+
+def test_honest_variants_pass():
+    passes("03.inflate_conv", noisy(inflate_conv_variant))
+    passes("03.inflate_model", noisy(inflate_model_variant))
+    passes("03.boring_video_check", noisy(boring_video_check_variant))
+
+    def with_a_torch_warning(model2d, model3d, images, num_frames):
+        value = boring_video_check_variant(model2d, model3d, images, num_frames, as_float=False)
+        return float(torch.tensor(value))  # UserWarning: copy-constructing a tensor from a tensor
+
+    def as_numpy_scalar(model2d, model3d, images, num_frames):
+        return np.float64(boring_video_check_variant(model2d, model3d, images, num_frames))
+
+    passes("03.boring_video_check", with_a_torch_warning)
+    passes("03.boring_video_check", as_numpy_scalar)
+
+    def stacked_slices(conv2d, time_kernel):  # the inflated weight built slice by slice
+        conv3d = inflate_conv_variant(conv2d, time_kernel)
+        with torch.no_grad():
+            slices = [conv2d.weight / time_kernel for _ in range(time_kernel)]
+            conv3d.weight.copy_(torch.stack(slices, dim=2))
+        return conv3d
+
+    passes("03.inflate_conv", stacked_slices)
+
+
+def test_inflate_model_is_graded_on_its_own_when_it_calls_a_wrong_inflate_conv():
+    cells = notebook("""
+        import copy
+        from torch import nn
+
+        def inflate_conv(conv2d, time_kernel, *, time_padding_mode="zeros"):
+            return reference(conv2d, time_kernel, time_padding_mode=time_padding_mode, divisor="none")  # wrong
+
+        def inflate_model(model2d, *, time_kernel=3, time_padding_mode="zeros"):
+            return model_variant(model2d, time_kernel=time_kernel, time_padding_mode=time_padding_mode,
+                                 convert=inflate_conv)
+    """, reference=_wrong_inflate_conv, model_variant=_model_using)
+    rejected("03.inflate_conv", cells["inflate_conv"])
+    passes("03.inflate_model", cells["inflate_model"])
+
+
+def _wrong_inflate_conv(conv2d, time_kernel, *, time_padding_mode="zeros", divisor="kt"):
+    conv3d = inflation.inflate_conv(conv2d, time_kernel, time_padding_mode=time_padding_mode)
+    with torch.no_grad():
+        weight = conv3d.weight * (time_kernel if divisor == "none" else 1)
+        conv3d.weight.copy_(weight)
+    return conv3d
+
+
+def _model_using(model2d, *, time_kernel, time_padding_mode, convert):
+    model = copy.deepcopy(model2d)
+
+    def walk(module, prefix):
+        for child_name, child in list(module.named_children()):
+            name = f"{prefix}.{child_name}" if prefix else child_name
+            if isinstance(child, nn.Conv2d):
+                kt = time_kernel(name, child) if callable(time_kernel) else time_kernel
+                setattr(module, child_name, convert(child, kt, time_padding_mode=time_padding_mode))
+            elif isinstance(child, nn.BatchNorm2d):
+                setattr(module, child_name, inflate_bn_variant(child))
+            elif isinstance(child, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)):
+                setattr(module, child_name, inflation.inflate_pool(child))
+            else:
+                walk(child, name)
+
+    walk(model, "")
+    return model

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from attack_kit import LyingInt, delegation_rejected, gains_nothing, noisy, notebook, passes, rejected
 from torch import nn
 
+from course_utils import receptive_field as rf  # the notebook imports from this package
+from course_utils.exercises import ex04_networks, ex04_recurrence
 from course_utils.exercises.ex04_networks import LATE_FUSION, RF_QUIZ
 from course_utils.exercises.ex04_recurrence import RF_RECURRENCE
 from course_utils.exercises.framework import CheckFailed, check, run_checks
@@ -290,3 +294,99 @@ def test_quiz_markdown_describes_the_checked_network():
         assert type(layer).__name__ == kind
         assert (triple(layer.kernel_size), triple(layer.stride), triple(layer.padding),
                 triple(layer.dilation)) == (kernel, stride, padding, dilation), name
+
+
+# ---------------------------------------------------------------- delegation, lying objects, honest variants
+def _measured_recurrence(layers):
+    """The recurrence read off the course's receptive_field on an equivalent stack of convolutions."""
+    return ex04_recurrence.reference_fields(layers)
+
+
+def _by_receptive_field(layers):
+    if not layers:
+        return []
+    ndim = len(layers[0][0])
+    conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[ndim]
+    net = nn.Sequential(*(conv(1, 1, k, stride=s, dilation=d) for k, s, d in layers))
+    field = rf.receptive_field(net, (1, *(64,) * ndim))
+    return [(row.size, row.jump) for row in field.layers]
+
+
+@pytest.mark.parametrize("answer", [_measured_recurrence, _by_receptive_field,
+                                    lambda layers: getattr(rf, "receptive_" + "field") and _by_receptive_field(layers),
+                                    ex04_recurrence.REFERENCE_RF_RECURRENCE],
+                         ids=["checker helper", "receptive_field", "getattr", "the substitute outside its check"])
+def test_recurrence_delegation_scores_zero(answer):
+    message = rejected("04.rf_recurrence", answer, match="04.rf_recurrence must run the recurrence itself; it called "
+                                                         "course_utils.receptive_field.analytic.receptive_field")
+    assert " 0/" in message.splitlines()[0] or "empty stack" in message
+
+
+def test_late_fusion_delegation_scores_zero():
+    for answer in (rf.late_fusion_net, lambda: rf.late_fusion_net(), lambda: getattr(rf, "late_fusion_" + "net")()):
+        delegation_rejected("04.late_fusion_example", answer, called="designs.late_fusion_net")
+
+
+def _quiz_by_measurement():
+    field = rf.receptive_field(ex04_networks.quiz_network(), ex04_networks.QUIZ_INPUT_SHAPE)
+    rows = {row.name: row for row in field.layers}
+    return {"conv2": rows["conv2"].size, "conv3": rows["conv3"].size, "jump_conv3": rows["conv3"].jump}
+
+
+@pytest.mark.parametrize("answer", [_quiz_by_measurement, ex04_networks._quiz_expected,
+                                    lambda: ex04_networks._quiz_expected(),
+                                    lambda: {"conv2": rf.empirical_receptive_field(
+                                        ex04_networks.quiz_network()[:4], (3, 16, 112, 112)), "conv3": (14, 39, 39),
+                                        "jump_conv3": (2, 8, 8)}],
+                         ids=["receptive_field", "checker helper", "checker helper in a lambda", "empirical"])
+def test_quiz_delegation_scores_zero(answer):
+    delegation_rejected("04.rf_quiz", answer, called="course_utils.receptive_field.")
+
+
+def test_lying_numbers_gain_nothing():
+    gains_nothing("04.rf_quiz", lambda: {key: tuple(LyingInt(0) for _ in range(3))
+                                         for key in ("conv2", "conv3", "jump_conv3")},
+                  lambda: {key: (0, 0, 0) for key in ("conv2", "conv3", "jump_conv3")})
+    liar = make_recurrence(out=lambda size, jump: (tuple(LyingInt(0) for _ in size), tuple(LyingInt(0) for _ in jump)))
+    zeros = make_recurrence(out=lambda size, jump: ((0,) * len(size), (0,) * len(jump)))
+    gains_nothing("04.rf_recurrence", liar, zeros)
+
+
+def test_numpy_integers_are_accepted_everywhere():
+    as_numpy = make_recurrence(out=lambda size, jump: (tuple(np.int64(v) for v in size),
+                                                       tuple(np.int32(v) for v in jump)))
+    passes("04.rf_recurrence", as_numpy)
+    passes("04.rf_quiz", lambda: {key: tuple(np.int64(v) for v in value) for key, value in rf_quiz_answers().items()})
+    passes("04.rf_quiz", lambda: {key: np.array(value) for key, value in rf_quiz_answers().items()})
+
+
+def test_honest_variants_pass():
+    passes("04.rf_recurrence", noisy(rf_recurrence))
+    passes("04.late_fusion_example", noisy(late_fusion))
+    passes("04.rf_quiz", noisy(rf_quiz_answers))
+
+
+def test_the_quiz_is_graded_on_its_own_when_it_uses_a_wrong_recurrence():
+    cells = notebook("""
+        def rf_recurrence(layers):
+            size, jump, rows = [1, 1, 1], [1, 1, 1], []
+            for kernel, stride, dilation in layers:
+                for i in range(3):
+                    size[i] += kernel[i] - 1  # wrong: forgets the jump and the dilation
+                    jump[i] *= stride[i]
+                rows.append((tuple(size), tuple(jump)))
+            return rows
+
+        def rf_quiz_answers():
+            rows = rf_recurrence(QUIZ_LAYERS)
+            return {"conv2": rows[2][0], "conv3": rows[4][0], "jump_conv3": rows[4][1]}
+    """, QUIZ_LAYERS=QUIZ_LAYERS)
+    rejected("04.rf_recurrence", cells["rf_recurrence"])
+    passes("04.rf_quiz", cells["rf_quiz_answers"])
+
+
+def test_the_course_reference_meets_every_case_without_tripwires():
+    for case in RF_RECURRENCE.cases:
+        case.run(ex04_recurrence.reference_fields)
+    for case in LATE_FUSION.cases:
+        case.run(rf.late_fusion_net)

@@ -5,11 +5,21 @@ The wrong versions are student_mistakes.md section B, exercise 5 (numbers in the
 
 from __future__ import annotations
 
+import copy
+import functools
+import importlib
+import types
+
 import pytest
 import torch
+from attack_kit import delegation_rejected, gains_nothing, lying_tensor, noisy, notebook, passes, rejected
 from torch.nn import functional as F
 
+import course_utils.exercises.ex05_block as ex05_block
+from course_utils import non_local as nl  # the notebook's own alias
 from course_utils.exercises.framework import CheckFailed, check
+from course_utils.non_local import block as block_module
+from course_utils.non_local import pairwise_weights as imported_weights
 
 
 # ---------------------------------------------------------------- student-style solutions (as in the notebook)
@@ -239,3 +249,113 @@ def test_stubs_report_not_implemented():
     for exercise in ("05.pairwise_functions", "05.non_local_forward", "05.subsampling"):
         with pytest.raises(CheckFailed, match="not implemented yet"):
             check(exercise, stub)
+
+
+# ---------------------------------------------------------------- delegation, lying objects, honest variants
+PAIRWISE_DELEGATIONS = {
+    "the reference itself": nl.pairwise_weights,
+    "imported function": lambda t, p, m, w=None: imported_weights(t, p, m, w),
+    "submodule attribute": lambda t, p, m, w=None: block_module.pairwise_weights(t, p, m, w),
+    "lazy package attribute": lambda t, p, m, w=None: nl.pairwise_weights(t, p, m, w),
+    "getattr with a computed name": lambda t, p, m, w=None: getattr(nl, "pair" + "wise_weights")(t, p, m, w),
+    "importlib with a computed name": lambda t, p, m, w=None: importlib.import_module(
+        "course_utils.non_local." + "block").pairwise_weights(t, p, m, w),
+    "functools.partial": functools.partial(nl.pairwise_weights),
+    "default argument": lambda t, p, m, w=None, _f=nl.pairwise_weights: _f(t, p, m, w),
+    "copied code object": types.FunctionType(block_module.pairwise_weights.__code__, vars(block_module),
+                                             "pairwise_weights", block_module.pairwise_weights.__defaults__),
+    "the gaussian widget helper": lambda t, p, m, w=None: pairwise_ok(t, p, m, w) if m != "embedded" else
+    nl.query_affinities(t[0].T.reshape(t.size(2), -1, 1, 1), (0, 0, 0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAIRWISE_DELEGATIONS))
+def test_pairwise_delegation_scores_zero(name):
+    message = rejected("05.pairwise_functions", PAIRWISE_DELEGATIONS[name],
+                       match="05.pairwise_functions must compute the weights f / C itself; it called "
+                             "course_utils.non_local.block.pairwise_weights")
+    if name != "the gaussian widget helper":  # that one delegates in one mode only
+        assert " 0/" in message.splitlines()[0]
+
+
+FORWARD_DELEGATIONS = {
+    "block(x)": lambda block, x: block(x),
+    "block.forward(x)": lambda block, x: block.forward(x),
+    "nn.Module.__call__": lambda block, x: torch.nn.Module.__call__(block, x),
+    "the class's forward": lambda block, x: nl.NonLocalBlock.forward(block, x),
+    "a bound method kept from before": lambda block, x: type(block).forward.__get__(block)(x),
+    "the fast implementation": lambda block, x: block._forward_fast(x),
+    "a fresh block with the same weights": lambda block, x: _clone_block(block)(x),
+    "the checker's own helper": lambda block, x: ex05_block._reference(block, x),
+}
+
+
+def _clone_block(block):
+    return copy.deepcopy(block)  # another instance of the course's class
+
+
+@pytest.mark.parametrize("name", sorted(FORWARD_DELEGATIONS))
+def test_forward_delegation_scores_zero(name):
+    delegation_rejected("05.non_local_forward", FORWARD_DELEGATIONS[name], called="NonLocalBlock")
+
+
+def test_forward_built_on_the_course_embed_scores_zero():
+    def with_course_embed(block, x):
+        theta_x, phi_x, g_x = nl.embed(block, x)
+        y = torch.matmul(pairwise_ok(theta_x, phi_x, block.mode, getattr(block, "W_f", None)), g_x)
+        return block.W_z(y.permute(0, 2, 1).reshape(x.size(0), block.inter_channels, *x.shape[2:])) + x
+
+    delegation_rejected("05.non_local_forward", with_course_embed, called="course_utils.non_local.block.embed")
+
+
+@pytest.mark.parametrize("answer", [nl.embed, lambda block, x: nl.embed(block, x),
+                                    lambda block, x: getattr(block_module, "em" + "bed")(block, x)],
+                         ids=["reference", "lambda", "getattr"])
+def test_embed_delegation_scores_zero(answer):
+    delegation_rejected("05.subsampling", answer, called="course_utils.non_local.block.embed")
+
+
+def test_lying_tensors_gain_nothing():
+    gains_nothing("05.pairwise_functions", lambda t, p, m, w=None: lying_tensor(pairwise_ok(t, p, m, w)),
+                  lambda t, p, m, w=None: torch.zeros_like(pairwise_ok(t, p, m, w)))
+    gains_nothing("05.non_local_forward", lambda block, x: lying_tensor(x), lambda block, x: torch.zeros_like(x))
+    gains_nothing("05.subsampling", lambda block, x: tuple(lying_tensor(t) for t in embed_ok(block, x)),
+                  lambda block, x: tuple(torch.zeros_like(t) for t in embed_ok(block, x)))
+
+
+def test_forward_is_graded_on_its_own_when_it_calls_a_wrong_pairwise_weights():
+    cells = notebook("""
+        import torch
+
+        def pairwise_weights(theta_x, phi_x, mode, W_f=None):
+            return torch.softmax(theta_x @ phi_x, dim=1)  # wrong axis, for every mode
+
+        def non_local_forward(block, x):
+            batch, _, frames, height, width = x.shape
+            inter = block.inter_channels
+            g_x = block.g(x).reshape(batch, inter, -1).permute(0, 2, 1)
+            if block.mode == "gaussian":
+                phi_x = x.reshape(batch, x.size(1), -1)
+                theta_x = phi_x.permute(0, 2, 1)
+            else:
+                theta_x = block.theta(x).reshape(batch, inter, -1).permute(0, 2, 1)
+                phi_x = block.phi(x).reshape(batch, inter, -1)
+            y = pairwise_weights(theta_x, phi_x, block.mode, getattr(block, "W_f", None)) @ g_x
+            return block.W_z(y.permute(0, 2, 1).reshape(batch, inter, frames, height, width)) + x
+    """)
+    rejected("05.pairwise_functions", cells["pairwise_weights"])
+    passes("05.non_local_forward", cells["non_local_forward"])  # one mistake costs points once
+    assert cells["pairwise_weights"].__code__.co_name == "pairwise_weights"  # the notebook's own answer is back
+
+
+def test_honest_variants_pass():
+    passes("05.pairwise_functions", noisy(pairwise_ok))
+    passes("05.non_local_forward", noisy(forward_ok))
+    passes("05.subsampling", noisy(embed_ok))
+
+    def pairwise_in_a_loop(theta_x, phi_x, mode, W_f=None):
+        rows = [pairwise_ok(theta_x[:, i:i + 1], phi_x, mode, W_f) for i in range(theta_x.size(1))]
+        return torch.cat(rows, dim=1)  # one query at a time
+
+    passes("05.pairwise_functions", pairwise_in_a_loop)
+    passes("05.non_local_forward", lambda block, x: forward_ok(block, x, pairwise=pairwise_in_a_loop))

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal
+from course_utils.exercises.helpers import expect_number
 
 RAW_VIDEO_BYTES = Exercise("00.raw_video_bytes", "Raw size of a video in bytes and GiB")
 
@@ -20,17 +19,15 @@ LECTURE_BYTES = 1_658_880_000  # one minute of 640x480 RGB at 30 fps
 GIB = 2**30
 
 
-def _expect_int(out: Any, *, what: str) -> None:
-    expect_true(isinstance(out, (int, np.integer)) and not isinstance(out, (bool, np.bool_)),
-                what=f"{what} must return an int (a count of bytes)", expected="int", got=type(out).__name__,
-                hint="a byte count is a whole number: round the number of frames to an int before multiplying "
-                     "(60 * 30.0 is a float)")
+def _expect_int(out: Any, *, what: str) -> int:
+    return expect_number(out, kind=int, what=f"{what} (a count of bytes)",
+                         hint="a byte count is a whole number: round the number of frames to an int before "
+                              "multiplying (60 * 30.0 is a float)")
 
 
 @RAW_VIDEO_BYTES.case("the lecture's example: one minute of 640x480 RGB at 30 fps")
 def _(raw_video_bytes, bytes_to_gib):
-    out = raw_video_bytes(60, 30, 480, 640)
-    _expect_int(out, what="raw_video_bytes(60, 30, 480, 640)")
+    out = _expect_int(raw_video_bytes(60, 30, 480, 640), what="raw_video_bytes(60, 30, 480, 640)")
     expect_equal(out, LECTURE_BYTES, what="raw_video_bytes(60, 30, 480, 640)",
                  hint="frames x height x width x channels: 60 s * 30 fps = 1800 frames of 480 * 640 pixels, "
                       "3 bytes each")
@@ -49,8 +46,7 @@ def _(raw_video_bytes, bytes_to_gib):
     ]
     for kwargs, expected, hint in cases:
         call = "raw_video_bytes(" + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
-        out = raw_video_bytes(**kwargs)
-        _expect_int(out, what=call)
+        out = _expect_int(raw_video_bytes(**kwargs), what=call)
         expect_equal(out, expected, what=call, hint=hint)
 
 
@@ -59,8 +55,7 @@ def _(raw_video_bytes, bytes_to_gib):
     # 0.29 * 100 == 28.999999999999996 and 0.28 * 25 == 7.000000000000001 in floating point
     for duration_s, fps, frames in [(0.29, 100, 29), (0.28, 25, 7), (1.12, 25, 28), (1.5, 24, 36)]:
         call = f"raw_video_bytes({duration_s}, {fps}, 10, 10, channels=1)"
-        out = raw_video_bytes(duration_s, fps, 10, 10, channels=1)
-        _expect_int(out, what=call)
+        out = _expect_int(raw_video_bytes(duration_s, fps, 10, 10, channels=1), what=call)
         expect_equal(out, frames * 100, what=call,
                      hint=f"{duration_s} * {fps} is {duration_s * fps!r} in floating point: int() truncates it "
                           "and math.ceil rounds it up; use round() to get the whole number of frames")

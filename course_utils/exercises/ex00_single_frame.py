@@ -24,9 +24,12 @@ import torch
 
 from course_utils.data import CLASS_GROUPS, group_accuracy, make_videos
 from course_utils.device import seed_everything
-from course_utils.exercises.framework import Exercise, expect_equal, expect_true, fail
+from course_utils.exercises.framework import Exercise, expect_equal, expect_true, fail, forbid, plain, to_numpy
 
-SINGLE_FRAME = Exercise("00.single_frame_baseline", "A single-frame baseline")
+SINGLE_FRAME = Exercise(
+    "00.single_frame_baseline", "A single-frame baseline",
+    forbidden=[forbid("must train and apply its own classifier",
+                      "course_utils.exercises.ex00_support:reference_single_frame_baseline")])
 
 TRAIN_SEED, TEST_SEED, INDEX_SEED = 9001, 9002, 9003
 NUM_FRAMES, SIZE, NUM_TRAIN, NUM_TEST = 16, 32, 240, 240
@@ -53,10 +56,11 @@ def predict(single_frame_baseline: Callable[..., Any], test_videos: np.ndarray, 
     train_videos, train_labels = checker_data()[:2]
     seed_everything(0)  # a seeded random model gives the same predictions on every call
     out = single_frame_baseline(train_videos.copy(), train_labels.copy(), test_videos.copy(), frame_indices.copy())
-    if isinstance(out, torch.Tensor):
-        out = out.detach().cpu().numpy()
-    expect_true(isinstance(out, np.ndarray), what=f"{what} must return a NumPy array of class ids",
+    expect_true(isinstance(out, (np.ndarray, torch.Tensor)), what=f"{what} must return a NumPy array of class ids",
                 expected="np.ndarray of shape (M,)", got=type(out).__name__)
+    out = to_numpy(plain(out, what=what), what=what)
+    if out is None:
+        fail(f"{what} must return class ids (numbers)", expected="an integer array of shape (M,)")
     expect_equal(out.shape, (len(test_videos),), what=f"shape of the predictions of {what}",
                  hint="one class id per test video: shape (M,), not (M, 1) or (M, num_classes)")
     expect_true(np.issubdtype(out.dtype, np.integer), what=f"dtype of the predictions of {what}",
@@ -88,7 +92,7 @@ def _base(single_frame_baseline, *, fresh: bool = False) -> np.ndarray:
 @SINGLE_FRAME.case("returns one class id per test video, and not always the same")
 def _(single_frame_baseline):
     out = _base(single_frame_baseline, fresh=True)
-    expect_true(len(np.unique(out)) > 1, what="every test video got the same class", expected="several classes",
+    expect_true(len(set(out.tolist())) > 1, what="every test video got the same class", expected="several classes",
                 got=f"only class {out[0]}", hint="predict the class of the nearest centroid for each frame")
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.exercises.ex01_support import (
+    EARLIER_ANSWERS,
+    SAMPLING_TOOLS,
     as_indices,
     chi_square,
     chi_square_limit,
@@ -19,10 +21,11 @@ from course_utils.exercises.ex01_support import (
     matches_test_reference,
     reference_test_mode,
 )
-from course_utils.exercises.framework import Exercise, expect_true, fail
+from course_utils.exercises.framework import Exercise, course, expect_true, fail, same
 from course_utils.sampling.clips import OUT_OF_BOUND_OPTIONS, offsets_to_indices, segment_bounds, train_branch
 
-CLIP_SAMPLING = Exercise("01.clip_sampling", "Clip sampling: clip_len frames frame_interval apart (quiz 1)")
+CLIP_SAMPLING = Exercise("01.clip_sampling", "Clip sampling: clip_len frames frame_interval apart (quiz 1)",
+                         forbidden=[SAMPLING_TOOLS], substitutes=EARLIER_ANSWERS)
 
 TEST_GRID = [(n, k, cl, fi) for n in (1, 2, 3, 5, 7, 8, 10, 16, 64) for k in (1, 3, 8) for cl in (1, 4)
              for fi in (1, 2)]
@@ -49,12 +52,13 @@ def _call(sample, num_frames, num_clips, clip_len, frame_interval, *, mode, out_
 def _allowed_rows(config, out_of_bound):
     """For each clip, the set of rows train mode may give it (every start in its window, expanded and wrapped)."""
     num_frames, num_clips, clip_len, frame_interval = config
-    bounds = segment_bounds(*config)  # (K, 2)
     allowed = []
-    for low, high in bounds:
-        starts = np.arange(low, high)
-        rows = offsets_to_indices(starts, num_frames, clip_len, frame_interval, out_of_bound=out_of_bound)
-        allowed.append({tuple(row) for row in rows.tolist()})
+    with course():
+        bounds = segment_bounds(*config)  # (K, 2)
+        for low, high in bounds:
+            starts = np.arange(low, high)
+            rows = offsets_to_indices(starts, num_frames, clip_len, frame_interval, out_of_bound=out_of_bound)
+            allowed.append({tuple(row) for row in rows.tolist()})
     return allowed
 
 
@@ -78,7 +82,7 @@ def _(sample):
     )
     for config, out_of_bound, expected, hint in named:
         got = _call(sample, *config, mode="test", out_of_bound=out_of_bound)
-        if not np.array_equal(got, np.array(expected)):
+        if not same(got, np.array(expected)):
             fail(f"test mode {config}, out_of_bound={out_of_bound!r}", expected=np.array(expected), got=got,
                  hint=hint)
 
@@ -101,7 +105,7 @@ def _(sample):
     for config in ((16, 3, 4, 2), (301, 8, 1, 1)):
         first = _call(sample, *config, mode="test", rng=0)
         second = _call(sample, *config, mode="test", rng=1)
-        if not np.array_equal(first, second):
+        if not same(first, second):
             fail(f"test mode {config} depends on rng", expected=first, got=second,
                  hint="test mode takes fixed starts and never draws from rng")
     global_state_unchanged(lambda: _call(sample, 16, 3, 4, 2, mode="test"), what=f"{sample.__name__} (test)")
@@ -112,7 +116,8 @@ def _(sample):
     for config in TRAIN_CONFIGS:
         for out_of_bound in OUT_OF_BOUND_OPTIONS:
             allowed = _allowed_rows(config, out_of_bound)
-            branch = train_branch(*config)
+            with course():
+                branch = train_branch(*config)
             for seed in range(100 if branch in ("segments", "sorted") else 2):
                 got = _call(sample, *config, mode="train", out_of_bound=out_of_bound, rng=seed)
                 for k, row in enumerate(got.tolist()):
@@ -122,7 +127,7 @@ def _(sample):
                              f"not a possible clip", expected=f"one of {sorted(allowed[k])[:3]}{more}", got=got,
                              hint=TRAIN_HINT)
                 starts = got[:, 0]
-                if branch == "sorted" and np.any(np.diff(starts) < 0):
+                if branch == "sorted" and (np.diff(starts) < 0).any():
                     fail(f"train mode {config}: clip starts must be sorted in this case", got=got,
                          hint="num_frames > max(num_clips, L) with avg == 0: np.sort the random starts")
 
@@ -133,7 +138,7 @@ def _(sample):
         for seed in range(20):
             loop = _call(sample, *config, mode="train", out_of_bound="loop", rng=seed)
             last = _call(sample, *config, mode="train", out_of_bound="repeat_last", rng=seed)
-            if not np.array_equal(loop, last):
+            if not same(loop, last):
                 fail(f"train mode {config}, seed {seed}: loop and repeat_last differ", expected=loop, got=last,
                      hint="subtract the clip span: avg = (num_frames - clip_len * frame_interval + 1) // num_clips")
 
@@ -145,7 +150,7 @@ def _(sample):
         for seed in range(8):
             first = _call(sample, *config, mode="train", rng=seed)
             second = _call(sample, *config, mode="train", rng=seed)
-            if not np.array_equal(first, second):
+            if not same(first, second):
                 fail(f"train mode {config}: two calls with np.random.default_rng({seed}) differ", expected=first,
                      got=second, hint="draw only from the rng argument")
             outputs.add(tuple(first.ravel()))

@@ -1,12 +1,9 @@
-"""Checkers of TSN segment sampling: 01.segment_sampling, 01.segment_sampling_test and 01.find_the_bug.
+"""Checkers of TSN segment sampling: 01.segment_sampling and 01.segment_sampling_test.
 
 * ``01.segment_sampling``: ``sample_segments(num_frames, num_segments, *, rng)`` returns one random frame per
   segment, shape ``(num_segments,)``, drawn from the ``numpy.random.Generator`` ``rng`` (MMAction2 train mode,
   ``clip_len=1``).
 * ``01.segment_sampling_test``: ``sample_segments_test(num_frames, num_segments)`` returns the segment centres.
-* ``01.find_the_bug``: ``get_train_frames(num_frames, num_clips, *, rng)``, the lecture's ``_get_train_frames``
-  fixed; it must behave like ``sample_segments``, and the hints name the lecture's bugs (student_mistakes.md
-  section A, S1-S5).
 """
 
 from __future__ import annotations
@@ -14,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.exercises.ex01_support import (
-    FLOAT_HINT,
     RANGE_HINT,
+    SAMPLING_TOOLS,
     as_indices,
     chi_square,
     chi_square_limit,
@@ -24,37 +21,31 @@ from course_utils.exercises.ex01_support import (
     matches_test_reference,
     reference_test_mode,
 )
-from course_utils.exercises.framework import Exercise, expect_true, fail
+from course_utils.exercises.framework import Exercise, course, expect_true, fail, same
 from course_utils.sampling.clips import sample_clips, segment_bounds
 
-SEGMENT_SAMPLING = Exercise("01.segment_sampling", "TSN segment sampling (train mode)")
-SEGMENT_SAMPLING_TEST = Exercise("01.segment_sampling_test", "TSN segment sampling (test mode: centres)")
-FIND_THE_BUG = Exercise("01.find_the_bug", "Fix the lecture's _get_train_frames")
+SEGMENT_SAMPLING = Exercise("01.segment_sampling", "TSN segment sampling (train mode)", forbidden=[SAMPLING_TOOLS])
+SEGMENT_SAMPLING_TEST = Exercise("01.segment_sampling_test", "TSN segment sampling (test mode: centres)",
+                                 forbidden=[SAMPLING_TOOLS])
 
 SHAPE_CASES = ((10, 3), (301, 8), (1, 1), (1, 5), (3, 8), (8, 8), (17, 4), (2, 3))
 SEGMENT_HINT = ("segment k is [k*avg, (k+1)*avg) with avg = num_frames // num_segments; rng.integers(avg) already "
                 "excludes avg; the last num_frames % num_segments frames are never sampled")
 
 
-BUG_HINTS = {"float_hint": f"{FLOAT_HINT} (lecture bug: np.around returns floats)",
-             "range_hint": f"{RANGE_HINT} (lecture bugs: np.around(k * ratio) can reach num_frames; the N == 1 "
-                           "branch falls through into it)"}
+def _range_hint(num_frames: int, num_segments: int) -> str:
+    """Why an index can leave [0, num_frames): rounding when N < K, a segment offset past its segment otherwise."""
+    return RANGE_HINT if num_frames < num_segments else SEGMENT_HINT
 
 
-def _call_any(sample, num_frames: int, num_segments: int, seed: int, *, bug_hints: bool = False) -> np.ndarray:
+def _call(sample, num_frames: int, num_segments: int, seed: int) -> np.ndarray:
     what = f"{sample.__name__}({num_frames}, {num_segments}, rng=np.random.default_rng({seed}))"
     return as_indices(sample(num_frames, num_segments, rng=generator(seed)), shape=(num_segments,),
-                      num_frames=num_frames, what=what, **(BUG_HINTS if bug_hints else {}))
+                      num_frames=num_frames, what=what, range_hint=_range_hint(num_frames, num_segments))
 
 
-def _add_train_cases(exercise: Exercise, *, bug_hints: bool) -> None:
-    """Register the train-mode cases on ``exercise``; ``bug_hints`` names the lecture's bugs in the hints."""
-
-    def hint(general: str, bug: str) -> str:
-        return f"{general} ({bug})" if bug_hints else general
-
-    def _call(sample, num_frames: int, num_segments: int, seed: int) -> np.ndarray:
-        return _call_any(sample, num_frames, num_segments, seed, bug_hints=bug_hints)
+def _add_train_cases(exercise: Exercise) -> None:
+    """Register the train-mode cases on ``exercise``."""
 
     @exercise.case("integer indices in [0, num_frames), one per segment")
     def _(sample):
@@ -65,36 +56,36 @@ def _add_train_cases(exercise: Exercise, *, bug_hints: bool) -> None:
     def _(sample):
         for num_segments in (1, 2, 3, 8):
             got = _call(sample, 1, num_segments, seed=1)
-            if np.any(got != 0):
+            if (got != 0).any():
                 fail(f"num_frames=1, num_segments={num_segments} must give zeros", expected=[0] * num_segments,
-                     got=got, hint=hint("with one frame every segment can only take frame 0",
-                                        "lecture bug: the N == 1 branch falls through without return/elif"))
+                     got=got, hint="with one frame every segment can only take frame 0")
 
     @exercise.case("fewer frames than segments: rounded, wrapped, deterministic (MMAction2)")
     def _(sample):
         for num_frames, num_segments in ((3, 8), (2, 3), (5, 7), (7, 8), (4, 6)):
-            expected = sample_clips(num_frames, num_segments).ravel()  # deterministic in this branch
+            with course():
+                expected = sample_clips(num_frames, num_segments).ravel()  # deterministic in this branch
             for seed in (0, 1):
                 got = _call(sample, num_frames, num_segments, seed)
-                if not np.array_equal(got, expected):
+                if not same(got, expected):
                     fail(f"num_frames={num_frames} < num_segments={num_segments}", expected=expected, got=got,
-                         hint=hint("offsets np.around(k * num_frames / num_segments) (half to even), then "
-                                   "np.mod(..., num_frames) and .astype(np.int64); no randomness here",
-                                   "lecture bug: np.around returns floats and can reach num_frames"))
+                         hint="offsets np.around(k * num_frames / num_segments) (half to even), then "
+                              "np.mod(..., num_frames) and .astype(np.int64); no randomness here")
 
     @exercise.case("as many frames as segments: every frame once")
     def _(sample):
         for num_frames in (1, 4, 8):
             got = _call(sample, num_frames, num_frames, seed=2)
             expected = np.arange(num_frames)
-            if not np.array_equal(got, expected):
+            if not same(got, expected):
                 fail(f"num_frames = num_segments = {num_frames}", expected=expected, got=got,
                      hint="avg = 1, so segment k holds only frame k")
 
     @exercise.case("each index stays inside its own segment (200 seeds)")
     def _(sample):
         for num_frames, num_segments in ((10, 3), (301, 8), (17, 4), (9, 9), (23, 5)):
-            bounds = segment_bounds(num_frames, num_segments)  # (K, 2): [low, high)
+            with course():
+                bounds = segment_bounds(num_frames, num_segments)  # (K, 2): [low, high)
             hits = np.zeros(num_frames, dtype=np.int64)
             for seed in range(200):
                 got = _call(sample, num_frames, num_segments, seed)
@@ -103,8 +94,7 @@ def _add_train_cases(exercise: Exercise, *, bug_hints: bool) -> None:
                     k = int(np.argmin(inside))
                     fail(f"num_frames={num_frames}, num_segments={num_segments}, seed {seed}: index {k} left "
                          f"segment {k}", expected=f"{bounds[k, 0]} <= index < {bounds[k, 1]}", got=got,
-                         hint=hint(SEGMENT_HINT,
-                                   "lecture: avg_interval is num_frames // num_clips, one offset per clip"))
+                         hint=SEGMENT_HINT)
                 hits[got] += 1
             never = [int(i) for i in np.flatnonzero(hits == 0) if i < bounds[-1, 1]]
             if never and bounds[0, 1] <= 5:  # short segments: 200 draws reach every frame (P(miss) < 1e-25)
@@ -117,10 +107,10 @@ def _add_train_cases(exercise: Exercise, *, bug_hints: bool) -> None:
         outputs = []
         for seed in range(8):
             first, second = _call(sample, 301, 8, seed), _call(sample, 301, 8, seed)
-            if not np.array_equal(first, second):
+            if not same(first, second):
                 fail(f"two calls with np.random.default_rng({seed}) differ", expected=first, got=second,
-                     hint=hint("draw from the rng argument only (rng.integers), not from np.random or a new "
-                               "default_rng()", "the lecture draws with np.random.randint"))
+                     hint="draw from the rng argument only (rng.integers), not from np.random or a new "
+                          "default_rng()")
             outputs.append(tuple(first))
         if len(set(outputs)) < 6:
             fail("seeds 0..7 gave (almost) the same indices: train mode must be random",
@@ -136,11 +126,10 @@ def _add_train_cases(exercise: Exercise, *, bug_hints: bool) -> None:
         for i in range(draws):
             got = as_indices(sample(num_frames, num_segments, rng=rng), shape=(num_segments,),
                              num_frames=num_frames, what=f"{sample.__name__}(40, 4, rng=...)",
-                             **(BUG_HINTS if bug_hints else {}))
+                             range_hint=_range_hint(num_frames, num_segments))
             offsets[i] = got - np.arange(num_segments) * 10
         if offsets.min() < 0 or offsets.max() >= 10:
-            fail("num_frames=40, num_segments=4: an index left its segment of 10 frames",
-                 hint=hint(SEGMENT_HINT, "lecture: avg_interval is num_frames // num_clips"))
+            fail("num_frames=40, num_segments=4: an index left its segment of 10 frames", hint=SEGMENT_HINT)
         for k in range(num_segments):
             statistic = chi_square(np.bincount(offsets[:, k], minlength=10))
             expect_true(statistic < chi_square_limit(9),
@@ -158,8 +147,7 @@ def _add_train_cases(exercise: Exercise, *, bug_hints: bool) -> None:
                                what=sample.__name__)
 
 
-_add_train_cases(SEGMENT_SAMPLING, bug_hints=False)
-_add_train_cases(FIND_THE_BUG, bug_hints=True)
+_add_train_cases(SEGMENT_SAMPLING)
 
 
 @SEGMENT_SAMPLING_TEST.case("integer indices in [0, num_frames), one per segment")
@@ -177,7 +165,7 @@ def _(sample_test):
                          what=f"{sample_test.__name__}({num_frames}, {num_segments})")
         if not matches_test_reference(got, expected.ravel(), exact.ravel()):
             starts = (np.arange(num_segments) * num_frames) // num_segments
-            hint = ("these are the segment starts: add half a segment" if np.array_equal(got, starts) else
+            hint = ("these are the segment starts: add half a segment" if same(got, starts) else
                     "centre of segment k: k * num_frames / num_segments + num_frames / (2 * num_segments), "
                     "truncated to an int")
             fail(f"num_frames={num_frames}, num_segments={num_segments}", expected=expected.ravel(), got=got,
@@ -202,9 +190,9 @@ def _(sample_test):
     first = as_indices(sample_test(301, 8), shape=(8,), num_frames=301, what=f"{sample_test.__name__}(301, 8)")
     global_state_unchanged(lambda: sample_test(301, 8), what=sample_test.__name__)
     again = sample_test(301, 8)
-    if not np.array_equal(first, np.asarray(again)):
+    if not same(first, again):
         fail("two calls gave different indices", expected=first, got=again,
              hint="test mode takes the centres: nothing random")
 
 
-EXERCISES = (SEGMENT_SAMPLING, SEGMENT_SAMPLING_TEST, FIND_THE_BUG)
+EXERCISES = (SEGMENT_SAMPLING, SEGMENT_SAMPLING_TEST)

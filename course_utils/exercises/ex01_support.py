@@ -11,10 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
 
-from course_utils.exercises.framework import fail
+from course_utils.exercises.framework import course, course_reference, fail, forbid, plain, to_numpy
 from course_utils.sampling.clips import sample_clips
+
+SAMPLING_TOOLS = forbid(
+    "must compute the frame indices itself, not with the course's sampler",
+    "course_utils.sampling.clips:sample_clips", "course_utils.sampling.clips:train_offsets",
+    "course_utils.sampling.clips:test_offsets", "course_utils.sampling.clips:offsets_to_indices",
+    "course_utils.sampling.clips:segment_bounds", "course_utils.sampling.clips:train_branch",
+    "course_utils.tsn:sample_snippet_indices")
+"""The course's frame sampling: every exercise of notebook 01 asks the student to write part of it."""
 
 FLOAT_HINT = ("return integer indices: np.around and '/' give floats; wrap first, then .astype(np.int64) "
               "(np.int was removed in NumPy 1.24)")
@@ -41,11 +48,12 @@ def as_indices(out: Any, *, shape: tuple[int, ...], num_frames: int, what: str, 
     Returns:
         int64 array of shape ``shape``.
     """
-    if isinstance(out, torch.Tensor):
-        out = out.detach().cpu().numpy()
     if out is None:
         fail(f"{what} returned None", hint="end the function with `return indices`")
-    array = np.asarray(out)
+    array = to_numpy(plain(out, what=what), what=what)
+    if array is None:
+        fail(f"{what} must return an array of frame indices", expected="an integer NumPy array",
+             got=type(out).__name__)
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         fail(f"{what} must return integer indices", expected="an integer dtype (e.g. int64)", got=array.dtype,
              hint=float_hint)
@@ -78,7 +86,9 @@ def reference_test_mode(num_frames: int, num_clips: int, clip_len: int = 1, fram
     computes it in float64 as ``k * (N / K) + (N / K) / 2`` and truncates, which can give one less. The checkers
     accept either value at those positions (see notebook 01): the exercise is about centres, not float rounding.
     """
-    expected = sample_clips(num_frames, num_clips, clip_len, frame_interval, mode="test", out_of_bound=out_of_bound)
+    with course():
+        expected = sample_clips(num_frames, num_clips, clip_len, frame_interval, mode="test",
+                                out_of_bound=out_of_bound)
     exact = expected.copy()
     if clip_len == 1:
         centres = [((2 * k + 1) * num_frames) // (2 * num_clips) for k in range(num_clips)]
@@ -86,9 +96,34 @@ def reference_test_mode(num_frames: int, num_clips: int, clip_len: int = 1, fram
     return expected, exact
 
 
+def _sanitize_sampling(num_frames: Any, num_segments: Any, *, rng: Any = None) -> tuple[tuple, dict]:
+    """Arguments of the notebook's segment samplers as plain ints and a genuine Generator, or TypeError."""
+    counts = tuple(plain(value, what="a count") for value in (num_frames, num_segments))
+    if not all(type(value) is int for value in counts):
+        raise TypeError(f"num_frames and num_segments must be ints, got {counts!r}")
+    if rng is not None and type(rng) is not np.random.Generator:
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return counts, {"rng": rng}
+
+
+def _segments(num_frames: int, num_segments: int, *, rng: np.random.Generator) -> np.ndarray:
+    return sample_clips(num_frames, num_segments, rng=rng).ravel()  # (K, 1) -> (K,)
+
+
+def _segments_test(num_frames: int, num_segments: int, *, rng: None = None) -> np.ndarray:
+    return sample_clips(num_frames, num_segments, mode="test").ravel()  # (K, 1) -> (K,)
+
+
+EARLIER_ANSWERS = {"sample_segments": course_reference(_segments, sanitize=_sanitize_sampling),
+                   "get_train_frames": course_reference(_segments, sanitize=_sanitize_sampling),
+                   "sample_segments_test": course_reference(_segments_test, sanitize=_sanitize_sampling)}
+"""The course's references for notebook 01's segment samplers, bound under their names while a later exercise is
+checked (so ``01.clip_sampling`` is graded on its own when it reuses them)."""
+
+
 def matches_test_reference(got: np.ndarray, expected: np.ndarray, exact: np.ndarray) -> bool:
     """True when every index equals MMAction2's value or, at a whole-number centre, the exact one."""
-    return bool(np.all((got == expected) | (got == exact)))
+    return bool(((got == expected) | (got == exact)).all())
 
 
 def chi_square_limit(dof: int, *, z: float = 4.75) -> float:

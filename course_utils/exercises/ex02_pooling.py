@@ -5,44 +5,19 @@ The check cell calls ``check("02.pooling_consensus", max_consensus, avg_consensu
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
+from course_utils import consensus
+from course_utils.exercises.ex02_support import video_scores
+from course_utils.exercises.framework import Exercise, course, expect_close, expect_true, fail, forbid, plain, same
+from course_utils.exercises.helpers import permutation, random_tensor
 
-
-def random_tensor(*shape: int, seed: int) -> torch.Tensor:
-    """A float64 tensor of standard normal values, the same on every machine for a given seed."""
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=torch.float64)
-
-
-def expect_video_scores(out: Any, *, shape: tuple[int, ...], dtype: torch.dtype, what: str) -> torch.Tensor:
-    """Fail unless ``out`` is a tensor of ``shape`` and ``dtype``; return it."""
-    if isinstance(out, tuple):
-        fail(f"{what} returned a tuple, not a tensor", expected=f"a tensor of shape {shape}",
-             got=f"a tuple of {len(out)} items",
-             hint="torch.max(x, dim=...) and torch.topk(...) return (values, indices): keep only .values")
-    expect_true(isinstance(out, torch.Tensor), what=f"{what} must return a torch.Tensor",
-                expected="torch.Tensor", got=type(out).__name__)
-    expect_equal(tuple(out.shape), shape, what=f"shape of {what}",
-                 hint="reduce over the snippet axis (dim=1) of (B, K, C) and keep the class axis: (B, C)")
-    expect_true(out.dtype == dtype, what=f"dtype of {what}", expected=str(dtype), got=str(out.dtype),
-                hint="consensus scores are scores, not indices; don't convert the dtype")
-    return out
-
-
-def permutation(num: int, *, seed: int) -> torch.Tensor:
-    """A fixed permutation of ``range(num)`` that moves every element (for order tests)."""
-    generator = torch.Generator().manual_seed(seed)
-    while True:
-        order = torch.randperm(num, generator=generator)
-        if bool((order != torch.arange(num)).all()):
-            return order
-
-
-POOLING_CONSENSUS = Exercise("02.pooling_consensus", "Max, average and top-k consensus")
+POOLING_CONSENSUS = Exercise(
+    "02.pooling_consensus", "Max, average and top-k consensus",
+    forbidden=[forbid("must combine the snippet scores itself", "course_utils.consensus:max_consensus",
+                      "course_utils.consensus:avg_consensus", "course_utils.consensus:topk_consensus",
+                      "course_utils.consensus:MaxConsensus", "course_utils.consensus:AvgConsensus",
+                      "course_utils.consensus:TopKConsensus")])
 
 # B=1 video, K=3 snippets, C=2 classes. Class 0 peaks in snippet 1, class 1 in snippet 0 then snippet 2.
 HAND_MADE = torch.tensor([[[1.0, 5.0],
@@ -60,30 +35,26 @@ PEAKS_TOP1 = torch.tensor([[5.0, 7.0]], dtype=torch.float64)
 PEAKS_TOP2 = torch.tensor([[3.0, 4.5]], dtype=torch.float64)
 
 
-def _reference_topk(scores: torch.Tensor, k: int) -> torch.Tensor:
-    return scores.sort(dim=1, descending=True).values[:, :k].mean(dim=1)  # (B, K, C) -> (B, C)
-
-
 @POOLING_CONSENSUS.case("each function returns video scores of shape (B, C)")
 def _(max_consensus, avg_consensus, topk_consensus):
     scores = random_tensor(2, 5, 3, seed=20)
     for name, function in (("max_consensus", max_consensus), ("avg_consensus", avg_consensus),
                            ("topk_consensus(scores, 2)", lambda s: topk_consensus(s, 2))):
-        expect_video_scores(function(scores.clone()), shape=(2, 3), dtype=torch.float64, what=name)
+        video_scores(function(scores.clone()), shape=(2, 3), what=name)
 
 
 @POOLING_CONSENSUS.case("max consensus on a hand-made tensor")
 def _(max_consensus, avg_consensus, topk_consensus):
-    out = expect_video_scores(max_consensus(HAND_MADE.clone()), shape=(1, 2), dtype=torch.float64,
-                              what="max_consensus")
+    out = video_scores(max_consensus(HAND_MADE.clone()), shape=(1, 2),
+                       what="max_consensus")
     expect_close(out, HAND_MAX, what="max_consensus of [[1, 5], [3, 0], [2, 4]] (K=3 snippets, C=2 classes)",
                  hint="g_i = max over the snippets k of f_i^k, for each class i: the values, not their position")
 
 
 @POOLING_CONSENSUS.case("average consensus on a hand-made tensor")
 def _(max_consensus, avg_consensus, topk_consensus):
-    out = expect_video_scores(avg_consensus(HAND_MADE.clone()), shape=(1, 2), dtype=torch.float64,
-                              what="avg_consensus")
+    out = video_scores(avg_consensus(HAND_MADE.clone()), shape=(1, 2),
+                       what="avg_consensus")
     expect_close(out, HAND_AVG, what="avg_consensus of [[1, 5], [3, 0], [2, 4]]",
                  hint="g_i = (1/K) sum_k f_i^k: average over the snippet axis (dim=1), not the class axis")
 
@@ -91,13 +62,13 @@ def _(max_consensus, avg_consensus, topk_consensus):
 @POOLING_CONSENSUS.case("top-k selects the k best snippets of each class separately")
 def _(max_consensus, avg_consensus, topk_consensus):
     for k, expected in ((1, PEAKS_TOP1), (2, PEAKS_TOP2)):
-        out = expect_video_scores(topk_consensus(PEAKS.clone(), k), shape=(1, 2), dtype=torch.float64,
-                                  what=f"topk_consensus(scores, {k})")
+        out = video_scores(topk_consensus(PEAKS.clone(), k), shape=(1, 2),
+                           what=f"topk_consensus(scores, {k})")
         expect_close(out, expected, what=f"topk_consensus of [[5, 0], [1, 2], [0, 7]] with k={k}",
                      hint="for each class, take its own k largest snippet scores (topk over dim=1 of (B, K, C)) "
                           "and average them; don't rank snippets by their averaged scores")
-    out = expect_video_scores(topk_consensus(HAND_MADE.clone(), 2), shape=(1, 2), dtype=torch.float64,
-                              what="topk_consensus(scores, 2)")
+    out = video_scores(topk_consensus(HAND_MADE.clone(), 2), shape=(1, 2),
+                       what="topk_consensus(scores, 2)")
     expect_close(out, HAND_TOP2, what="topk_consensus of [[1, 5], [3, 0], [2, 4]] with k=2")
 
 
@@ -116,7 +87,9 @@ def _(max_consensus, avg_consensus, topk_consensus):
     expect_close(max_consensus(scores.clone()), scores.amax(dim=1), what="max_consensus on random (4, 5, 3) scores")
     expect_close(avg_consensus(scores.clone()), scores.mean(dim=1), what="avg_consensus on random (4, 5, 3) scores")
     for k in range(1, 6):
-        expect_close(topk_consensus(scores.clone(), k), _reference_topk(scores, k),
+        with course():
+            expected = consensus.topk_consensus(scores, k)
+        expect_close(topk_consensus(scores.clone(), k), expected,
                      what=f"topk_consensus on random (4, 5, 3) scores, k={k}")
 
 
@@ -169,13 +142,14 @@ def _(max_consensus, avg_consensus, topk_consensus):
                            ("topk_consensus(scores, 2)", lambda s: topk_consensus(s, 2))):
         scores = base.clone().requires_grad_(True)
         out = function(scores)
+        out = plain(out) if isinstance(out, torch.Tensor) else out
         expect_true(isinstance(out, torch.Tensor) and out.requires_grad,
                     what=f"{name} must stay differentiable (TSN trains through it)",
                     hint="use torch operations only: no .detach(), .numpy() or .item()")
         out.sum().backward()
-        expect_true(scores.grad is not None and bool((scores.grad != 0).any()),
+        expect_true(scores.grad is not None and not same(scores.grad, scores.grad * 0),
                     what=f"{name}: no gradient reached the snippet scores")
-        expect_true(torch.equal(scores.detach(), base), what=f"{name} changed its input in place",
+        expect_true(same(scores.detach(), base), what=f"{name} changed its input in place",
                     hint="don't sort or modify `scores` in place (sort_, -=, ...)")
 
 

@@ -18,11 +18,29 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_utils.exercises.ex02_pooling import expect_video_scores, permutation, random_tensor
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
+from course_utils.exercises.ex02_support import course_attention, course_linear, earlier_answers, video_scores
+from course_utils.exercises.framework import (
+    Exercise,
+    close,
+    course,
+    expect_close,
+    expect_equal,
+    expect_true,
+    fail,
+    forbid,
+    plain,
+    same,
+)
+from course_utils.exercises.helpers import expect_tensor, permutation, random_tensor
 
-LINEAR_WEIGHTING = Exercise("02.linear_weighting", "Linear weighting consensus")
-ATTENTION_WEIGHTING = Exercise("02.attention_weighting", "Attention weighting consensus")
+LINEAR_WEIGHTING = Exercise(
+    "02.linear_weighting", "Linear weighting consensus",
+    forbidden=[forbid("must weight the snippets itself", "course_utils.consensus:LinearWeighting")],
+    substitutes=earlier_answers("max_consensus", "avg_consensus", "topk_consensus"))
+ATTENTION_WEIGHTING = Exercise(
+    "02.attention_weighting", "Attention weighting consensus",
+    forbidden=[forbid("must compute the attention weights itself", "course_utils.consensus:AttentionWeighting")],
+    substitutes=earlier_answers("max_consensus", "avg_consensus", "topk_consensus", "LinearWeighting"))
 
 LOGITS = [0.5, -1.0, 2.0, 0.0, 1.0]  # weight_logits used for K=5
 
@@ -35,7 +53,7 @@ def _parameter(module: nn.Module, name: str, shape: tuple[int, ...], role: str) 
     expect_true(isinstance(value, nn.Parameter), what=f"`{name}` must be an nn.Parameter, so that it is learned",
                 expected="nn.Parameter", got=type(value).__name__,
                 hint="wrap the tensor in nn.Parameter(...) so the optimizer sees it")
-    expect_equal(tuple(value.shape), shape, what=f"shape of `{name}`", hint=role)
+    expect_equal(tuple(plain(value).shape), shape, what=f"shape of `{name}`", hint=role)
     return value
 
 
@@ -56,28 +74,23 @@ def _linear_module(LinearWeighting: type, logits: Any = None) -> nn.Module:
     return module
 
 
-def _linear_reference(logits: Any, scores: torch.Tensor) -> torch.Tensor:
-    omega = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), dim=0)  # (K,)
-    return torch.einsum("k,bkc->bc", omega, scores)  # (K,), (B, K, C) -> (B, C)
-
-
 @LINEAR_WEIGHTING.case("weight_logits: one learnable number per snippet position")
 def _(LinearWeighting):
     module = _linear_module(LinearWeighting)
     total = sum(p.numel() for p in module.parameters())
     expect_equal(total, len(LOGITS), what="number of learnable numbers in LinearWeighting(5)",
                  hint="K weights only: no per-class weights, no bias")
-    expect_true(bool((module.weight_logits.detach() == 0).all()), what="weight_logits must start at zero",
-                got=module.weight_logits.detach(), hint="torch.zeros(num_segments): the module starts as average")
+    logits = plain(module.weight_logits)
+    expect_true(same(logits, torch.zeros(len(LOGITS))), what="weight_logits must start at zero",
+                got=logits, hint="torch.zeros(num_segments): the module starts as average")
 
 
 @LINEAR_WEIGHTING.case("weights() is the softmax of weight_logits")
 def _(LinearWeighting):
     module = _linear_module(LinearWeighting, LOGITS)
-    weights = module.weights()
-    expect_true(isinstance(weights, torch.Tensor), what="weights() must return a tensor", got=type(weights).__name__)
+    weights = expect_tensor(module.weights(), shape=(len(LOGITS),), dtype=None, what="weights()")
     expected = torch.softmax(torch.tensor(LOGITS, dtype=torch.float64), dim=0)
-    expect_close(weights.detach(), expected, what="weights() with weight_logits = " + str(LOGITS),
+    expect_close(weights, expected, what="weights() with weight_logits = " + str(LOGITS),
                  hint="omega = softmax(weight_logits) over the K positions: positive, summing to one")
 
 
@@ -85,7 +98,7 @@ def _(LinearWeighting):
 def _(LinearWeighting):
     module = _linear_module(LinearWeighting)
     scores = random_tensor(3, 5, 4, seed=30)
-    out = expect_video_scores(module(scores.clone()), shape=(3, 4), dtype=torch.float64, what="LinearWeighting(5)")
+    out = video_scores(module(scores.clone()), shape=(3, 4), what="LinearWeighting(5)")
     expect_close(out, scores.mean(dim=1), what="output of a fresh LinearWeighting(5)",
                  hint="with weight_logits all zero, softmax gives 1/K to every snippet")
 
@@ -94,9 +107,11 @@ def _(LinearWeighting):
 def _(LinearWeighting):
     module = _linear_module(LinearWeighting, LOGITS)
     scores = random_tensor(3, 5, 4, seed=31)
-    out = expect_video_scores(module(scores.clone()), shape=(3, 4), dtype=torch.float64,
-                              what="LinearWeighting forward")
-    expect_close(out, _linear_reference(LOGITS, scores),
+    out = video_scores(module(scores.clone()), shape=(3, 4),
+                       what="LinearWeighting forward")
+    with course():
+        expected = course_linear(LOGITS)(scores).detach()
+    expect_close(out, expected,
                  what=f"g_i = sum_k omega_k f_i^k with weight_logits = {LOGITS}",
                  hint="omega = softmax(weight_logits) (shape (K,)) multiplies snippet k of every class: "
                       "scores * omega[None, :, None], then sum over dim=1")
@@ -119,7 +134,7 @@ def _(LinearWeighting):
     scores = random_tensor(2, 5, 3, seed=32)
     order = permutation(5, seed=32)
     shuffled = module(scores[:, order].clone())  # snippets shuffled, weights kept in place
-    expect_true(not torch.allclose(shuffled, module(scores.clone())),
+    expect_true(not close(shuffled, module(scores.clone())),
                 what="shuffling the snippets must change the output when the weights differ",
                 hint="weight omega_k belongs to position k")
     moved = _linear_module(LinearWeighting, [LOGITS[i] for i in order.tolist()])
@@ -133,22 +148,20 @@ def _(LinearWeighting):
     module = _linear_module(LinearWeighting, LOGITS)
     scores = random_tensor(2, 5, 3, seed=33).requires_grad_(True)
     out = module(scores)
+    out = plain(out) if isinstance(out, torch.Tensor) else out
     expect_true(isinstance(out, torch.Tensor) and out.requires_grad, what="the output must stay differentiable",
                 hint="no .detach(), .numpy() or .data in forward")
     target = random_tensor(2, 3, seed=34)
     (out * target).sum().backward()
-    logits = torch.tensor(LOGITS, dtype=torch.float64, requires_grad=True)
     reference = scores.detach().clone().requires_grad_(True)
-    (_linear_reference_graph(logits, reference) * target).sum().backward()
+    with course():
+        reference_module = course_linear(LOGITS)
+        (reference_module(reference) * target).sum().backward()
     grad = module.weight_logits.grad
     expect_true(grad is not None, what="no gradient reached weight_logits",
                 hint="compute the weights from self.weight_logits inside forward")
-    expect_close(grad, logits.grad, what="gradient of weight_logits")
+    expect_close(grad, reference_module.weight_logits.grad, what="gradient of weight_logits")
     expect_close(scores.grad, reference.grad, what="gradient of the snippet scores")
-
-
-def _linear_reference_graph(logits: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("k,bkc->bc", torch.softmax(logits, dim=0), scores)  # (K,), (B, K, C) -> (B, C)
 
 
 def _attention_module(AttentionWeighting: type, w_att: Any = None, feature_dim: int = 6) -> nn.Module:
@@ -166,18 +179,9 @@ def _w_att(seed: int, feature_dim: int = 6) -> torch.Tensor:
     return random_tensor(feature_dim, seed=seed)
 
 
-def _attention_reference(w_att: torch.Tensor, scores: torch.Tensor, features: torch.Tensor):
-    e = torch.einsum("bkd,d->bk", features, w_att)  # (B, K, D), (D,) -> (B, K)
-    weights = torch.softmax(e, dim=1)  # over the K snippets of each video
-    return weights, torch.einsum("bk,bkc->bc", weights, scores)  # (B, K), (B, K, C) -> (B, C)
-
-
 def _expect_weights(weights: Any, shape: tuple[int, int]) -> torch.Tensor:
-    expect_true(isinstance(weights, torch.Tensor), what="attention_weights must return a tensor",
-                got=type(weights).__name__)
-    expect_equal(tuple(weights.shape), shape, what="shape of attention_weights(features) for features (B, K, D)",
-                 hint="one weight per video and snippet, (B, K): the same weight for every class")
-    return weights
+    return expect_tensor(weights, shape=shape, dtype=None, what="attention_weights(features) for features (B, K, D)",
+                         hint="one weight per video and snippet, (B, K): the same weight for every class")
 
 
 @ATTENTION_WEIGHTING.case("w_att: one learnable vector of length D, starting at zero")
@@ -186,7 +190,8 @@ def _(AttentionWeighting):
     total = sum(p.numel() for p in module.parameters())
     expect_equal(total, 6, what="number of learnable numbers in AttentionWeighting(feature_dim=6)",
                  hint="only w_att: e_k = w_att . R(T_k) has no bias (it would cancel in the softmax)")
-    expect_true(bool((module.w_att.detach() == 0).all()), what="w_att must start at zero", got=module.w_att.detach(),
+    w_att = plain(module.w_att)
+    expect_true(same(w_att, torch.zeros(6)), what="w_att must start at zero", got=w_att,
                 hint="torch.zeros(feature_dim): the module starts as average consensus")
 
 
@@ -196,7 +201,7 @@ def _(AttentionWeighting):
     module = _attention_module(AttentionWeighting, w_att)
     features = random_tensor(3, 5, 6, seed=41)
     weights = _expect_weights(module.attention_weights(features.clone()), (3, 5)).detach()
-    expect_true(bool((weights > 0).all()), what="attention weights must be positive", got=weights)
+    expect_true((weights.numpy() > 0).all(), what="attention weights must be positive", got=weights)
     expect_close(weights.sum(dim=1), torch.ones(3, dtype=torch.float64),
                  what="sum of each video's attention weights over its K snippets",
                  hint="softmax over the snippet axis (dim=1 of (B, K)), not over the batch or the features")
@@ -207,21 +212,23 @@ def _(AttentionWeighting):
     w_att = _w_att(42)
     module = _attention_module(AttentionWeighting, w_att)
     features = random_tensor(3, 5, 6, seed=43)
-    scores = random_tensor(3, 5, 4, seed=44)
+    with course():
+        expected = course_attention(w_att).attention_weights(features).detach()
     weights = _expect_weights(module.attention_weights(features.clone()), (3, 5))
-    expected, _ = _attention_reference(module.w_att.detach(), scores, features)
     expect_close(weights.detach(), expected, what="attention_weights on random features",
                  hint="e = features @ w_att gives (B, K); A = softmax(e, dim=1)")
 
 
 @ATTENTION_WEIGHTING.case("output is the attention-weighted sum of the snippet scores")
 def _(AttentionWeighting):
-    module = _attention_module(AttentionWeighting, _w_att(45))
+    w_att = _w_att(45)
+    module = _attention_module(AttentionWeighting, w_att)
     features = random_tensor(3, 5, 6, seed=46)
     scores = random_tensor(3, 5, 4, seed=47)
-    out = expect_video_scores(module(scores.clone(), features.clone()), shape=(3, 4), dtype=torch.float64,
-                              what="AttentionWeighting forward(scores, features)")
-    _, expected = _attention_reference(module.w_att.detach(), scores, features)
+    out = video_scores(module(scores.clone(), features.clone()), shape=(3, 4),
+                       what="AttentionWeighting forward(scores, features)")
+    with course():
+        expected = course_attention(w_att)(scores, features).detach()
     expect_close(out, expected, what="g_i = sum_k A(T_k) f_i^k on random inputs",
                  hint="weights (B, K) times scores (B, K, C), summed over K: weights[:, :, None] * scores")
 
@@ -272,7 +279,7 @@ def _(AttentionWeighting):
     order = permutation(5, seed=58)
     weights = _expect_weights(module.attention_weights(features.clone()), (2, 5))
     shuffled_weights = module.attention_weights(features[:, order].clone())
-    expect_close(shuffled_weights.detach(), weights.detach()[:, order],
+    expect_close(shuffled_weights, weights.detach()[:, order],
                  what="attention weights of shuffled snippets",
                  hint="a snippet's weight depends on its own feature, not on its position")
     expect_close(module(scores[:, order].clone(), features[:, order].clone()),
@@ -287,17 +294,19 @@ def _(AttentionWeighting):
     features = random_tensor(2, 5, 6, seed=60).requires_grad_(True)
     scores = random_tensor(2, 5, 3, seed=61).requires_grad_(True)
     out = module(scores, features)
+    out = plain(out) if isinstance(out, torch.Tensor) else out
     expect_true(isinstance(out, torch.Tensor) and out.requires_grad, what="the output must stay differentiable",
                 hint="no .detach(), .numpy() or .data in forward")
     target = random_tensor(2, 3, seed=62)
     (out * target).sum().backward()
-    reference_w = module.w_att.detach().clone().requires_grad_(True)
     reference_features = features.detach().clone().requires_grad_(True)
     reference_scores = scores.detach().clone().requires_grad_(True)
-    (_attention_reference(reference_w, reference_scores, reference_features)[1] * target).sum().backward()
+    with course():
+        reference_module = course_attention(w_att)
+        (reference_module(reference_scores, reference_features) * target).sum().backward()
     grad = module.w_att.grad
     expect_true(grad is not None, what="no gradient reached w_att", hint="compute e_k from self.w_att in forward")
-    expect_close(grad, reference_w.grad, what="gradient of w_att")
+    expect_close(grad, reference_module.w_att.grad, what="gradient of w_att")
     expect_true(features.grad is not None, what="no gradient reached the features",
                 hint="the backbone learns through the attention too: don't detach the features")
     expect_close(features.grad, reference_features.grad, what="gradient of the features")

@@ -10,12 +10,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_utils.exercises.ex03_support import changed, conv_net, images, resnet, snapshot
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true
+from course_utils.exercises.ex03_support import EARLIER_ANSWERS, changed, conv_net, images, resnet, snapshot
+from course_utils.exercises.framework import Exercise, course, expect_close, expect_equal, expect_true, forbid
+from course_utils.exercises.helpers import expect_number
 from course_utils.inflation.fixed_point import boring_video_difference
 from course_utils.inflation.inflate import inflate_model
 
-BORING_VIDEO_CHECK = Exercise("03.boring_video_check", "Measuring the boring-video fixed point")
+BORING_VIDEO_CHECK = Exercise(
+    "03.boring_video_check", "Measuring the boring-video fixed point",
+    forbidden=[forbid("must run both models and measure the difference itself",
+                      "course_utils.inflation.fixed_point:boring_video_difference",
+                      "course_utils.inflation.fixed_point:per_frame_difference",
+                      "course_utils.inflation.fixed_point:_outputs")],
+    substitutes=EARLIER_ANSWERS)  # 03.inflate_conv and 03.inflate_model are graded on their own
 
 
 class _Offset(nn.Module):
@@ -39,10 +46,13 @@ def _offset_pair(seed: int, pattern: list[list[float]]):
 
 
 def _result(boring_video_check, model2d, model3d, x, num_frames) -> float:
-    value = boring_video_check(model2d, model3d, x, num_frames)
-    expect_true(isinstance(value, float), what="boring_video_check should return a Python float",
-                got=type(value).__name__, hint="turn a 0-d tensor into a float with .item() or float(...)")
-    return value
+    return expect_number(boring_video_check(model2d, model3d, x, num_frames), kind=float, what="boring_video_check",
+                         hint="turn a 0-d tensor into a float with .item() or float(...)")
+
+
+def _expected(model2d, model3d, x, num_frames) -> float:
+    with course():
+        return boring_video_difference(model2d, model3d, x, num_frames)
 
 
 @BORING_VIDEO_CHECK.case("exact inflation (replicate padding): about zero, even with dropout in the model")
@@ -62,7 +72,7 @@ def _(boring_video_check):
     for model2d, num_frames in ((conv_net(32), 4), (resnet(33), 6)):
         model3d = inflate_model(model2d)
         x = images(34, batch=3, size=16)
-        expected = boring_video_difference(model2d, model3d, x, num_frames)
+        expected = _expected(model2d, model3d, x, num_frames)
         value = _result(boring_video_check, model2d, model3d, x, num_frames)
         expect_close(value, expected, atol=1e-12, rtol=1e-9, what=f"difference for {type(model2d).__name__}, "
                      f"{num_frames} frames", hint="the maximum of |3D output - 2D output| over every element, "
@@ -91,7 +101,7 @@ def _(boring_video_check):
     before2, before3 = snapshot(model2d), snapshot(model3d)
     x = images(39, batch=2, size=16)
     for num_frames in (3, 8):
-        expected = boring_video_difference(model2d, model3d, x, num_frames)
+        expected = _expected(model2d, model3d, x, num_frames)
         value = _result(boring_video_check, model2d, model3d, x, num_frames)
         expect_close(value, expected, atol=1e-12, rtol=1e-9, what=f"difference with num_frames={num_frames}",
                      hint="build the boring video with num_frames frames")

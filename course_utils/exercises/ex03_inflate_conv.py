@@ -11,10 +11,25 @@ import torch
 from torch import nn
 
 from course_utils.exercises.ex03_support import conv3d_of, images, randomize, shares_memory
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
+from course_utils.exercises.framework import (
+    Exercise,
+    expect_close,
+    expect_equal,
+    expect_true,
+    fail,
+    forbid,
+    plain,
+    same,
+)
 from course_utils.inflation.fixed_point import boring_video, zero_padding_edge_factors
 
-INFLATE_CONV = Exercise("03.inflate_conv", "Inflating a Conv2d into a Conv3d (I3D)")
+INFLATE_CONV = Exercise(
+    "03.inflate_conv", "Inflating a Conv2d into a Conv3d (I3D)",
+    forbidden=[forbid("must build the Conv3d and its inflated weight itself",
+                      "course_utils.inflation.inflate:inflate_conv",
+                      "course_utils.inflation.inflate:inflate_weight",
+                      "course_utils.inflation.inflate:inflate_model",
+                      "course_utils.inflation.inflate:TimePaddedConv3d")])
 
 
 def _conv2d(seed: int, **options) -> nn.Conv2d:
@@ -31,14 +46,18 @@ def _boring_outputs(inflate_conv, conv2d: nn.Conv2d, time_kernel: int, num_frame
     x = images(3, size=11, channels=4)
     layer = inflate_conv(conv2d, time_kernel)
     with torch.no_grad():
-        return conv2d(x), layer(boring_video(x, num_frames))
+        out2, out3 = conv2d(x), layer(boring_video(x, num_frames))
+    if not isinstance(out3, torch.Tensor):
+        fail(f"the layer returned by inflate_conv(conv2d, {time_kernel}) returned a {type(out3).__name__}",
+             expected="a tensor (B, O, T, H', W')")
+    return out2, plain(out3)
 
 
 @INFLATE_CONV.case("weight shape is (O, C, Kt, kh, kw)")
 def _(inflate_conv):
     conv2d = _conv2d(0)
     for kt in (3, 5):
-        w3 = _inflate(inflate_conv, conv2d, kt).weight
+        w3 = plain(_inflate(inflate_conv, conv2d, kt).weight)
         expect_equal(tuple(w3.shape), (6, 4, kt, 3, 5), what=f"weight shape for time_kernel={kt}",
                      hint="the new time axis goes at dim 2, before the spatial kernel: w2.unsqueeze(2)")
         expect_true(w3.dtype == conv2d.weight.dtype, what="weight dtype", expected=conv2d.weight.dtype, got=w3.dtype,
@@ -49,7 +68,7 @@ def _(inflate_conv):
 def _(inflate_conv):
     conv2d = _conv2d(1)
     for kt in (1, 3, 5):
-        w3 = _inflate(inflate_conv, conv2d, kt).weight.detach()
+        w3 = plain(_inflate(inflate_conv, conv2d, kt).weight).detach()
         for t in range(kt):
             expect_close(w3[:, :, t], conv2d.weight.detach() / kt, atol=1e-12, rtol=1e-10,
                          what=f"weight[:, :, {t}] for time_kernel={kt}",
@@ -63,7 +82,7 @@ def _(inflate_conv):
     bias = _inflate(inflate_conv, conv2d, 3).bias
     expect_true(bias is not None, what="the 3D layer has no bias although the 2D layer has one",
                 hint="nn.Conv3d(..., bias=conv2d.bias is not None)")
-    expect_close(bias.detach(), conv2d.bias.detach(), atol=1e-12, rtol=1e-10, what="bias",
+    expect_close(bias, conv2d.bias.detach(), atol=1e-12, rtol=1e-10, what="bias",
                  hint="the bias is added once per output, whatever Kt: copy it, do not divide it by Kt")
     no_bias = _inflate(inflate_conv, _conv2d(2, bias=False), 3).bias
     expect_true(no_bias is None, what="bias of an inflated bias-free conv", expected=None, got="a bias tensor")
@@ -75,15 +94,16 @@ def _(inflate_conv):
     before_w, before_b = conv2d.weight.detach().clone(), conv2d.bias.detach().clone()
     layer = inflate_conv(conv2d, 3)
     w3 = conv3d_of(layer, "inflate_conv(conv2d, 3)").weight
-    expect_true(torch.equal(conv2d.weight.detach(), before_w) and torch.equal(conv2d.bias.detach(), before_b),
+    expect_true(same(conv2d.weight.detach(), before_w) and same(conv2d.bias.detach(), before_b),
                 what="the 2D layer's weight or bias changed", hint="do not modify conv2d in place (no .div_)")
     expect_true(isinstance(w3, nn.Parameter) and any(p is w3 for p in layer.parameters()),
                 what="the inflated weight is not a parameter of the returned layer",
                 hint="copy the weight into the Conv3d's own parameter: conv3d.weight.copy_(...) under no_grad")
     expect_true(not shares_memory(w3, conv2d.weight), what="the 3D weight shares memory with the 2D weight",
                 hint="build a new tensor (repeat, or clone the expanded one) instead of a view of conv2d.weight")
-    expect_true(w3.is_contiguous(), what="the 3D weight is not contiguous (a stride-0 expand() view?)",
-                expected="a contiguous tensor", got=f"strides {tuple(w3.stride())}",
+    base = torch._C.TensorBase  # the base class's methods: a subclass cannot answer for the weight
+    expect_true(base.is_contiguous(w3), what="the 3D weight is not contiguous (a stride-0 expand() view?)",
+                expected="a contiguous tensor", got=f"strides {tuple(base.stride(w3))}",
                 hint="expand() repeats nothing in memory: all Kt slices would be one tensor; use repeat() or "
                      "copy the expanded tensor into the Conv3d's weight")
 

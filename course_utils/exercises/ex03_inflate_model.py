@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from course_utils.exercises.ex03_support import (
+    EARLIER_ANSWERS,
     changed,
     conv3d_of,
     conv_net,
@@ -21,10 +22,15 @@ from course_utils.exercises.ex03_support import (
     shares_memory,
     snapshot,
 )
-from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail
-from course_utils.inflation.fixed_point import boring_video
+from course_utils.exercises.framework import Exercise, expect_close, expect_equal, expect_true, fail, forbid, plain
+from course_utils.inflation.fixed_point import _outputs as eval_outputs
 
-INFLATE_MODEL = Exercise("03.inflate_model", "Inflating a whole 2D network, BatchNorm included")
+INFLATE_MODEL = Exercise(
+    "03.inflate_model", "Inflating a whole 2D network, BatchNorm included",
+    forbidden=[forbid("must walk the network and inflate its layers itself",
+                      "course_utils.inflation.inflate:inflate_model",
+                      "course_utils.inflation.inflate:inflate_batchnorm")],
+    substitutes={"inflate_conv": EARLIER_ANSWERS["inflate_conv"]})  # 03.inflate_conv is graded on its own
 
 _TWO_D = (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 
@@ -42,11 +48,12 @@ def _module(model: nn.Module, name: str, what: str) -> nn.Module:
 
 
 def _fixed_point_gap(model2d: nn.Module, model3d: nn.Module, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """(3D output on the boring video) - (2D output); frame by frame when the 3D output keeps time."""
-    model2d.eval()
-    model3d.eval()
-    with torch.no_grad():
-        out2, out3 = model2d(x), model3d(boring_video(x, num_frames))
+    """(3D output on the boring video) - (2D output), both in eval mode; frame by frame when the 3D output keeps
+    time. Computed with the course's ``fixed_point._outputs``, a tripwire while ``03.boring_video_check`` runs."""
+    out2, out3 = eval_outputs(model2d, model3d, x, num_frames)
+    if not isinstance(out3, torch.Tensor):
+        fail(f"the inflated model returned a {type(out3).__name__}, not a tensor")
+    out3 = plain(out3)
     return out3 - (out2.unsqueeze(2) if out3.dim() == out2.dim() + 1 else out2)
 
 
@@ -78,7 +85,7 @@ def _(inflate_model):
                      what=f"number of {kind.__name__} layers")
     head2d, head3d = model2d[-1], _module(model3d, str(len(model2d) - 1), "the linear head")
     expect_true(type(head3d) is nn.Linear, what="the linear head should stay an nn.Linear", got=type(head3d).__name__)
-    expect_close(head3d.weight.detach(), head2d.weight.detach(), atol=0, rtol=0, what="the head's weight",
+    expect_close(head3d.weight, head2d.weight.detach(), atol=0, rtol=0, what="the head's weight",
                  hint="keep linear layers as they are")
     pool = _module(model3d, "8", "the adaptive pool")
     expect_equal(tuple(nn.modules.utils._triple(pool.output_size)), (1, 1, 1),
@@ -92,7 +99,7 @@ def _(inflate_model):
         model3d = inflate_model(model2d, time_kernel=kt)
         for name in _names(model2d, nn.Conv2d):
             w2 = model2d.get_submodule(name).weight.detach()
-            w3 = conv3d_of(_module(model3d, name, "a conv"), f"layer {name!r}").weight.detach()
+            w3 = plain(conv3d_of(_module(model3d, name, "a conv"), f"layer {name!r}").weight).detach()
             expect_equal(tuple(w3.shape), (*w2.shape[:2], kt, *w2.shape[2:]), what=f"weight shape of {name!r}")
             expect_close(w3, (w2 / kt).unsqueeze(2).expand_as(w3), atol=1e-12, rtol=1e-10,
                          what=f"weight of {name!r}, time_kernel={kt}", hint="inflation.inflate_conv(layer, kt, ...)")
@@ -114,7 +121,7 @@ def _(inflate_model):
                  hint="call time_kernel(qualified_name, conv2d) once per Conv2d, with names as in "
                       "model2d.named_modules(), e.g. 'stages.0.0.conv1'")
     for name in conv_names:
-        kt = conv3d_of(_module(model3d, name, "a conv"), f"layer {name!r}").weight.shape[2]
+        kt = plain(conv3d_of(_module(model3d, name, "a conv"), f"layer {name!r}").weight).shape[2]
         expect_equal(kt, 3 if name.endswith("conv1") else 1, what=f"time kernel of {name!r}")
 
 
@@ -131,7 +138,7 @@ def _(inflate_model):
                          hint="nn.BatchNorm3d(C, eps=bn.eps, momentum=bn.momentum, affine=bn.affine, "
                               "track_running_stats=bn.track_running_stats)")
         for tensor in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
-            expect_close(getattr(bn3, tensor).detach(), getattr(bn2, tensor).detach(), atol=0, rtol=0,
+            expect_close(getattr(bn3, tensor), getattr(bn2, tensor).detach(), atol=0, rtol=0,
                          what=f"{name}.{tensor}", hint="copy the running statistics too, not only weight and bias: "
                                                        "bn3d.load_state_dict(bn2d.state_dict()) copies everything")
 

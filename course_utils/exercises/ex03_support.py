@@ -9,8 +9,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_utils.exercises.framework import fail
+from course_utils.exercises.framework import fail, plain, same
+from course_utils.inflation.inflate import inflate_conv, inflate_model
 from course_utils.inflation.resnet2d import build_small_resnet
+
+EARLIER_ANSWERS = {"inflate_conv": inflate_conv, "inflate_model": inflate_model}
+"""The course's references for notebook 03's answers, bound under their names while a later exercise is checked."""
 
 
 def randomize(model: nn.Module, seed: int) -> nn.Module:
@@ -72,18 +76,18 @@ def conv3d_of(module: object, what: str) -> nn.Conv3d:
 
 
 def shares_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Whether two tensors live in the same storage."""
-    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+    """Whether two tensors live in the same storage (read with the base class's methods: a subclass cannot lie)."""
+    storage = torch._C.TensorBase.untyped_storage
+    return storage(a).data_ptr() == storage(b).data_ptr()
 
 
 def snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
-    """A detached copy of every parameter and buffer."""
-    return {name: value.detach().clone() for name, value in model.state_dict().items()}
+    """A plain copy of every parameter and buffer."""
+    return {name: plain(value).detach() for name, value in model.state_dict().items()}
 
 
 def changed(model: nn.Module, before: dict[str, torch.Tensor]) -> list[str]:
     """Names of the parameters and buffers of ``model`` that differ from ``before`` (or appeared or vanished)."""
     now = model.state_dict()
     names = sorted(set(now) | set(before))
-    return [n for n in names if n not in now or n not in before or now[n].shape != before[n].shape
-            or not torch.equal(now[n], before[n])]
+    return [n for n in names if n not in now or n not in before or not same(now[n], before[n])]

@@ -14,14 +14,22 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_utils.exercises.framework import Exercise, expect_equal, expect_true, fail
+from course_utils.exercises.ex04_recurrence import FIELD_TOOLS, REFERENCE_RF_RECURRENCE
+from course_utils.exercises.framework import Exercise, course, expect_equal, expect_true, fail, forbid, plain
+from course_utils.exercises.helpers import int_tuple
 from course_utils.receptive_field.analytic import ReceptiveField, ReceptiveFieldError, leaf_layers, receptive_field
 from course_utils.receptive_field.empirical import empirical_receptive_field
 from course_utils.receptive_field.layers import POINTWISE_LAYERS
 from course_utils.receptive_field.plot import growth_steps
 
-LATE_FUSION = Exercise("04.late_fusion_example", "The lecture's 2D late-fusion network, built and measured")
-RF_QUIZ = Exercise("04.rf_quiz", "Quiz: the receptive field of a small 3D network")
+LATE_FUSION = Exercise(
+    "04.late_fusion_example", "The lecture's 2D late-fusion network, built and measured",
+    forbidden=[forbid("must build the network itself", "course_utils.receptive_field.designs:late_fusion_net")],
+    substitutes={"rf_recurrence": REFERENCE_RF_RECURRENCE})
+RF_QUIZ = Exercise(
+    "04.rf_quiz", "Quiz: the receptive field of a small 3D network",
+    forbidden=[forbid("must work the fields out, not measure them with the course's tools", *FIELD_TOOLS)],
+    substitutes={"rf_recurrence": REFERENCE_RF_RECURRENCE})  # 04.rf_recurrence is graded on its own
 EXERCISES = (LATE_FUSION, RF_QUIZ)
 
 CLIP_SHAPE = (3, 20, 64, 64)
@@ -112,21 +120,21 @@ def _(build_late_fusion):
 
 # ------------------------------------------------------------------------------------------------------- the quiz
 def _quiz_expected() -> dict[str, tuple[int, int, int]]:
-    rows = {row.name: row for row in receptive_field(quiz_network(), QUIZ_INPUT_SHAPE).layers}
+    with course():
+        rows = {row.name: row for row in receptive_field(quiz_network(), QUIZ_INPUT_SHAPE).layers}
     return {"conv2": rows["conv2"].size, "conv3": rows["conv3"].size, "jump_conv3": rows["conv3"].jump}
 
 
 def _quiz_answer(rf_quiz_answers: Callable[[], Any]) -> dict[str, tuple[int, ...]]:
-    answer = rf_quiz_answers()
+    answer = plain(rf_quiz_answers(), what="rf_quiz_answers()")
     expect_true(isinstance(answer, dict) and set(answer) == set(QUIZ_KEYS),
                 what="rf_quiz_answers() must return a dict with exactly the keys " + ", ".join(QUIZ_KEYS),
                 got=sorted(answer) if isinstance(answer, dict) else type(answer).__name__)
-    for key in QUIZ_KEYS:
-        value = answer[key]
-        expect_true(isinstance(value, (tuple, list)) and len(value) == 3
-                    and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
-                    what=f"answer[{key!r}] must be three ints (t, h, w)", got=value)
-    return {key: tuple(answer[key]) for key in QUIZ_KEYS}
+    triples = {key: int_tuple(answer[key]) for key in QUIZ_KEYS}
+    for key, value in triples.items():
+        expect_true(value is not None and len(value) == 3, what=f"answer[{key!r}] must be three ints (t, h, w)",
+                    got=answer[key])
+    return triples
 
 
 def _quiz_hint(key: str, got: tuple[int, ...], expected: tuple[int, ...]) -> str | None:

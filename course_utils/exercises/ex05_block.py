@@ -9,29 +9,37 @@ from __future__ import annotations
 
 import torch
 
-from course_utils.exercises.ex05_support import (
-    expect_tensor,
-    fixed_block,
-    max_difference,
-    new_block,
-    non_contiguous,
-    random_tensor,
-)
-from course_utils.exercises.framework import Exercise, expect_true, fail
-from course_utils.non_local.block import MODES
+from course_utils.exercises.ex05_support import fixed_block, new_block, non_contiguous
+from course_utils.exercises.framework import Exercise, close, course, expect_true, fail, forbid, plain, same
+from course_utils.exercises.helpers import expect_tensor, max_difference, random_tensor
+from course_utils.non_local.block import MODES, pairwise_weights
 
-NON_LOCAL_FORWARD = Exercise("05.non_local_forward", "The non-local block's forward pass")
+NON_LOCAL_FORWARD = Exercise(
+    "05.non_local_forward", "The non-local block's forward pass",
+    forbidden=[forbid("must compute the block's output itself",
+                      "course_utils.non_local.block:NonLocalBlock.forward",
+                      "course_utils.non_local.block:NonLocalBlock._forward_fast",
+                      "course_utils.non_local.block:embed",
+                      "course_utils.non_local.fast:attend_fast",
+                      "course_utils.non_local.fast:concat_attention_sorted")],
+    substitutes={"pairwise_weights": pairwise_weights})  # exercise 05.pairwise_functions is graded on its own
 
 SHAPE = (2, 6, 3, 4, 5)  # (B, C, T, H, W): T, H, W all different so that mixed-up axes show
 RESHAPE_HINT = ("flatten (B, C', T, H, W) to (B, C', N) with reshape, permute to (B, N, C'), and back the same way: "
                 "y.permute(0, 2, 1).reshape(B, C', T, H, W); .view after .permute needs .contiguous()")
 
 
+def _reference(block, x: torch.Tensor) -> torch.Tensor:
+    """The course block's output, computed before the student's function sees the block."""
+    with course():
+        return block(x).detach()
+
+
 def _expect_reference(non_local_forward, block, x: torch.Tensor, *, what: str, hint: str) -> torch.Tensor:
-    got = expect_tensor(non_local_forward(block, x), shape=tuple(x.shape), what=what,
+    expected = _reference(block, x)
+    got = expect_tensor(non_local_forward(block, x.clone()), shape=tuple(x.shape), what=what,
                         hint="z = W_z(y) + x has the input's shape")
-    expected = block(x)
-    if not torch.allclose(got, expected, atol=1e-10, rtol=1e-8):
+    if not close(got, expected, atol=1e-10, rtol=1e-8):
         fail(f"{what} differs from the reference block (largest difference {max_difference(got, expected):.3g})",
              expected=expected[0, 0, 0], got=got[0, 0, 0], hint=hint)
     return got
@@ -41,11 +49,11 @@ def _expect_reference(non_local_forward, block, x: torch.Tensor, *, what: str, h
 def _(non_local_forward):
     x = random_tensor(*SHAPE, seed=100)
     for mode in MODES:
-        got = expect_tensor(non_local_forward(new_block(mode), x), shape=SHAPE,
+        got = expect_tensor(non_local_forward(new_block(mode), x.clone()), shape=SHAPE,
                             what=f"non_local_forward of a new {mode} block", hint="z has the input's shape")
-        if not torch.equal(got, x):
+        if not same(got, x):
             hint = ("a new block's W_z outputs exactly 0, so z must be x: return W_z(y) + x"
-                    if torch.count_nonzero(got) == 0 else "return W_z(y) + x: the residual adds x once, unchanged")
+                    if same(got, x * 0) else "return W_z(y) + x: the residual adds x once, unchanged")
             fail(f"{mode}: a new block must return its input exactly", expected=x[0, 0, 0], got=got[0, 0, 0],
                  hint=hint)
 
@@ -80,10 +88,11 @@ def _(non_local_forward):
     x = random_tensor(*SHAPE, seed=130)
     for mode in ("embedded", "concatenate"):
         block = fixed_block(mode, seed=131)
-        both = non_local_forward(block, x)
+        both = expect_tensor(non_local_forward(block, x.clone()), shape=SHAPE, what=f"non_local_forward ({mode})")
         for index in range(SHAPE[0]):
-            alone = non_local_forward(block, x[index:index + 1])
-            if not torch.allclose(both[index:index + 1], alone, atol=1e-10):
+            alone = expect_tensor(non_local_forward(block, x[index:index + 1].clone()), shape=(1, *SHAPE[1:]),
+                                  what=f"non_local_forward of video {index} alone ({mode})")
+            if not close(both[index:index + 1], alone, atol=1e-10):
                 fail(f"{mode}: video {index}'s output changes when another video is in the batch",
                      hint="keep the batch axis first in every reshape: (B, C', N), never (C', B*N)")
 
@@ -97,9 +106,12 @@ def _(non_local_forward):
     x_permuted = x.reshape(batch, channels, -1)[:, :, order].reshape(SHAPE)
     for mode in ("gaussian", "embedded", "dot"):
         block = fixed_block(mode, seed=142)
-        z = non_local_forward(block, x).reshape(batch, channels, -1)  # (B, C, N)
-        z_permuted = non_local_forward(block, x_permuted).reshape(batch, channels, -1)  # (B, C, N)
-        if not torch.allclose(z_permuted, z[:, :, order], atol=1e-10):
+        z = expect_tensor(non_local_forward(block, x.clone()), shape=SHAPE, what=f"non_local_forward ({mode})")
+        z_permuted = expect_tensor(non_local_forward(block, x_permuted.clone()), shape=SHAPE,
+                                   what=f"non_local_forward of permuted positions ({mode})")
+        # (B, C, T, H, W) -> (B, C, N)
+        if not close(z_permuted.reshape(batch, channels, -1), z.reshape(batch, channels, -1)[:, :, order],
+                     atol=1e-10):
             fail(f"{mode}: the output is not permuted along with the input positions",
                  hint="each output position i must stay paired with its own input x_i. " + RESHAPE_HINT)
 
@@ -119,15 +131,18 @@ def _(non_local_forward):
         block = fixed_block(mode, seed=161)
         params = [param for _, param in block.named_parameters()]
         names = [name for name, _ in block.named_parameters()]
-        got = non_local_forward(block, x)
+        probe = random_tensor(*SHAPE, seed=162)
+        with course():
+            reference = torch.autograd.grad((block(x) * probe).sum(), params)
+        got = non_local_forward(block, x.clone())
+        got = plain(got) if isinstance(got, torch.Tensor) else got
         expect_true(isinstance(got, torch.Tensor) and got.requires_grad,
                     what=f"{mode}: the output must depend on the block's parameters",
                     hint="use the block's modules (block.g, block.W_z, ...) with torch ops; no .detach()")
-        probe = random_tensor(*SHAPE, seed=162)
+        got = expect_tensor(got, shape=SHAPE, what=f"non_local_forward of a {mode} block")
         mine = torch.autograd.grad((got * probe).sum(), params, allow_unused=True)
-        reference = torch.autograd.grad((block(x) * probe).sum(), params)
-        for name, grad, ref in zip(names, mine, reference, strict=False):
-            if grad is None or not torch.allclose(grad, ref, atol=1e-9, rtol=1e-7):
+        for name, grad, ref in zip(names, mine, reference, strict=True):
+            if grad is None or not close(grad, ref, atol=1e-9, rtol=1e-7):
                 fail(f"{mode}: the gradient of {name} differs from the reference",
                      expected="the reference gradient", got="no gradient" if grad is None else "a different one",
                      hint="every module of the block takes part in z = W_z(y) + x")

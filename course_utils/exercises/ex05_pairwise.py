@@ -11,11 +11,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils.exercises.ex05_support import expect_tensor, max_difference, random_tensor
-from course_utils.exercises.framework import Exercise, expect_true, fail
+from course_utils.exercises.framework import Exercise, close, course, expect_true, fail, forbid, plain, to_numpy
+from course_utils.exercises.helpers import expect_tensor, max_difference, random_tensor
 from course_utils.non_local.block import pairwise_weights as reference_weights
 
-PAIRWISE_FUNCTIONS = Exercise("05.pairwise_functions", "The four pairwise functions and their normalisation")
+PAIRWISE_FUNCTIONS = Exercise(
+    "05.pairwise_functions", "The four pairwise functions and their normalisation",
+    forbidden=[forbid("must compute the weights f / C itself", "course_utils.non_local.block:pairwise_weights")])
 
 B, N, M, CQ = 2, 7, 5, 4  # batch, queries, keys, embedding channels
 SHAPE_HINT = "theta_x (B, N, Cq) @ phi_x (B, Cq, M) gives (B, N, M): one row per query i, one column per key j"
@@ -37,10 +39,11 @@ def _projection(seed: int) -> nn.Conv2d:
 def _compare(pairwise_weights, mode: str, *, seed: int, hint: str, scale: float = 1.0) -> None:
     theta_x, phi_x = _inputs(seed, scale=scale)
     projection = _projection(seed + 7) if mode == "concatenate" else None
-    got = expect_tensor(pairwise_weights(theta_x, phi_x, mode, projection), shape=(B, N, M),
+    with course():
+        expected = reference_weights(theta_x, phi_x, mode, projection)
+    got = expect_tensor(pairwise_weights(theta_x.clone(), phi_x.clone(), mode, projection), shape=(B, N, M),
                         what=f"pairwise_weights(theta_x, phi_x, {mode!r})", hint=SHAPE_HINT)
-    expected = reference_weights(theta_x, phi_x, mode, projection)
-    if not torch.allclose(got, expected, atol=1e-10, rtol=1e-8):
+    if not close(got, expected, atol=1e-10, rtol=1e-8):
         fail(f"{mode}: f/C differs from the reference on fixed inputs (largest difference "
              f"{max_difference(got, expected):.3g})", expected=expected[0, 0], got=got[0, 0], hint=hint)
 
@@ -50,19 +53,20 @@ def _(pairwise_weights):
     theta_x, phi_x = _inputs(10)
     got = expect_tensor(pairwise_weights(theta_x, phi_x, "embedded"), shape=(B, N, M),
                         what="pairwise_weights(theta_x, phi_x, 'embedded')", hint=SHAPE_HINT)
-    row_sums = got.sum(-1)
-    expect_true(torch.allclose(row_sums, torch.ones_like(row_sums), atol=1e-12),
+    weights = to_numpy(got)
+    row_sums = weights.sum(-1)
+    expect_true(close(row_sums, row_sums * 0 + 1, atol=1e-12),
                 what="the weights of each query i must sum to 1 over the keys j",
                 expected="row sums 1.0", got=row_sums[0], hint="softmax over the last dimension (dim=-1), the keys j")
-    expect_true(bool((got > 0).all()), what="softmax weights are strictly positive", hint="exp(...) is never 0")
+    expect_true((weights > 0).all(), what="softmax weights are strictly positive", hint="exp(...) is never 0")
 
 
 @PAIRWISE_FUNCTIONS.case("embedded: exp(theta_i . phi_j) normalised, no 1/sqrt(d) scale")
 def _(pairwise_weights):
     theta_x, phi_x = _inputs(20, scale=1.5)
-    got = pairwise_weights(theta_x, phi_x, "embedded")
     scaled = F.softmax(torch.matmul(theta_x, phi_x) / CQ ** 0.5, dim=-1)  # (B, N, M)
-    if isinstance(got, torch.Tensor) and got.shape == scaled.shape and torch.allclose(got, scaled, atol=1e-10):
+    got = pairwise_weights(theta_x.clone(), phi_x.clone(), "embedded")
+    if isinstance(got, torch.Tensor) and close(got, scaled, atol=1e-10):
         fail("embedded: the similarities were divided by sqrt(Cq)", expected="softmax(theta_i . phi_j) over j",
              got="softmax(theta_i . phi_j / sqrt(Cq))",
              hint="the paper's embedded Gaussian has no scale (mmcv's use_scale and Caffe2's USE_SCALE add one); "
@@ -80,12 +84,12 @@ def _(pairwise_weights):
 @PAIRWISE_FUNCTIONS.case("dot: theta_i . phi_j divided by M, the number of keys")
 def _(pairwise_weights):
     theta_x, phi_x = _inputs(40)
-    got = pairwise_weights(theta_x, phi_x, "dot")
     raw = torch.matmul(theta_x, phi_x)  # (B, N, M)
     wrong = {"nothing (no normalisation)": raw, "N, the number of queries": raw / N,
              "N * M": raw / (N * M), "a softmax": F.softmax(raw, dim=-1)}
+    got = pairwise_weights(theta_x.clone(), phi_x.clone(), "dot")
     for label, value in wrong.items():
-        if isinstance(got, torch.Tensor) and got.shape == value.shape and torch.allclose(got, value, atol=1e-12):
+        if isinstance(got, torch.Tensor) and close(got, value, atol=1e-12):
             fail(f"dot: the similarities were normalised by {label}", expected="theta_x @ phi_x / M",
                  hint="C(x) = N in the paper's notation is the number of positions j summed over: the keys, "
                       "phi_x.size(-1) (fewer than the queries once keys are sub-sampled); no softmax for dot")
@@ -98,8 +102,9 @@ def _(pairwise_weights):
     projection = _projection(57)
     got = expect_tensor(pairwise_weights(theta_x, phi_x, "concatenate", projection), shape=(B, N, M),
                         what="pairwise_weights(theta_x, phi_x, 'concatenate', W_f)", hint=SHAPE_HINT)
-    expect_true(bool((got >= 0).all()), what="concatenate: f must be >= 0 everywhere (it is a ReLU)",
-                expected="min >= 0", got=float(got.detach().min()),
+    weights = to_numpy(got)
+    expect_true((weights >= 0).all(), what="concatenate: f must be >= 0 everywhere (it is a ReLU)",
+                expected="min >= 0", got=float(weights.min()),
                 hint="apply F.relu to W_f's output, then divide by M")
     _compare(pairwise_weights, "concatenate", seed=50,
              hint="pair query i with key j: cat([theta_i, phi_j]) along channels (theta first), W_f, ReLU, / M")
@@ -111,10 +116,11 @@ def _(pairwise_weights):
     phi_twice = torch.cat([phi_x, phi_x], dim=2)  # (B, Cq, 2M): every key twice
     for mode in ("dot", "concatenate"):
         projection = _projection(67) if mode == "concatenate" else None
-        once = pairwise_weights(theta_x, phi_x, mode, projection)
-        twice = pairwise_weights(theta_x, phi_twice, mode, projection)
-        expect_tensor(twice, shape=(B, N, 2 * M), what=f"pairwise_weights with 2M keys ({mode})", hint=SHAPE_HINT)
-        if not torch.allclose(twice[..., :M], once / 2, atol=1e-12):
+        once = expect_tensor(pairwise_weights(theta_x.clone(), phi_x.clone(), mode, projection), shape=(B, N, M),
+                             what=f"pairwise_weights with M keys ({mode})", hint=SHAPE_HINT)
+        twice = expect_tensor(pairwise_weights(theta_x.clone(), phi_twice.clone(), mode, projection),
+                              shape=(B, N, 2 * M), what=f"pairwise_weights with 2M keys ({mode})", hint=SHAPE_HINT)
+        if not close(twice[..., :M], once / 2, atol=1e-12):
             fail(f"{mode}: with every key present twice, each weight must halve (the sum over j doubles and so "
                  f"does M)", expected=(once / 2)[0, 0], got=twice[0, 0, :M],
                  hint="divide by the number of keys, phi_x.size(-1), not by a fixed number")
@@ -127,16 +133,20 @@ def _(pairwise_weights):
         projection = _projection(77) if mode == "concatenate" else None
         theta_x.requires_grad_(True)
         phi_x.requires_grad_(True)
+        probe = random_tensor(B, N, M, seed=71)
+        with course():
+            ref_grads = torch.autograd.grad((reference_weights(theta_x, phi_x, mode, projection) * probe).sum(),
+                                            (theta_x, phi_x))
         got = pairwise_weights(theta_x, phi_x, mode, projection)
+        got = plain(got) if isinstance(got, torch.Tensor) else got
         expect_true(isinstance(got, torch.Tensor) and got.requires_grad,
                     what=f"{mode}: the weights must be differentiable", expected="a tensor with requires_grad",
                     hint="stay in torch: no .detach(), .numpy() or torch.no_grad()")
-        probe = random_tensor(B, N, M, seed=71)
+        got = expect_tensor(got, shape=(B, N, M), what=f"pairwise_weights(theta_x, phi_x, {mode!r})",
+                            hint=SHAPE_HINT)
         got_grads = torch.autograd.grad((got * probe).sum(), (theta_x, phi_x))
-        ref_grads = torch.autograd.grad((reference_weights(theta_x, phi_x, mode, projection) * probe).sum(),
-                                        (theta_x, phi_x))
-        for name, mine, ref in zip(("theta_x", "phi_x"), got_grads, ref_grads, strict=False):
-            if not torch.allclose(mine, ref, atol=1e-10):
+        for name, mine, ref in zip(("theta_x", "phi_x"), got_grads, ref_grads, strict=True):
+            if not close(mine, ref, atol=1e-10):
                 fail(f"{mode}: the gradient with respect to {name} differs from the reference",
                      expected=ref[0, 0], got=mine[0, 0], hint="compute the weights with differentiable torch ops")
 

@@ -7,18 +7,9 @@ that only looked at new blocks could not tell a correct attention from a wrong o
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from course_utils.exercises.framework import expect_equal, expect_true, fail
 from course_utils.non_local.block import NonLocalBlock
-
-
-def random_tensor(*shape: int, seed: int, scale: float = 1.0) -> torch.Tensor:
-    """A float64 standard-normal tensor times ``scale``, identical on every machine for a given seed."""
-    generator = torch.Generator().manual_seed(seed)
-    return scale * torch.randn(*shape, generator=generator, dtype=torch.float64)
 
 
 def fixed_block(mode: str, *, in_channels: int = 6, inter_channels: int | None = None, sub_sample: bool = False,
@@ -49,24 +40,6 @@ def new_block(mode: str, *, in_channels: int = 6, sub_sample: bool = False, seed
     finally:
         torch.random.set_rng_state(state)
     return block
-
-
-def expect_tensor(out: Any, *, shape: tuple[int, ...], what: str, hint: str | None = None) -> torch.Tensor:
-    """Fail unless ``out`` is a float64 tensor of ``shape``; return it."""
-    if isinstance(out, tuple):
-        fail(f"{what} returned a tuple of {len(out)} items, not a tensor", expected=f"a tensor of shape {shape}",
-             got="tuple", hint=hint)
-    expect_true(isinstance(out, torch.Tensor), what=f"{what} must return a torch.Tensor",
-                expected="torch.Tensor", got=type(out).__name__)
-    expect_equal(tuple(out.shape), shape, what=f"shape of {what}", hint=hint)
-    expect_true(out.dtype == torch.float64, what=f"dtype of {what} (float64 in, float64 out)",
-                expected="torch.float64", got=str(out.dtype), hint="don't convert the dtype (no .float())")
-    return out
-
-
-def max_difference(got: torch.Tensor, expected: torch.Tensor) -> float:
-    """The largest absolute elementwise difference, as a Python float."""
-    return float((got.detach() - expected.detach()).abs().max())
 
 
 def non_contiguous(x: torch.Tensor) -> torch.Tensor:
