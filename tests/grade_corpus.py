@@ -2,7 +2,8 @@
 
 The course has one notebook, ``solutions/99_demo.ipynb``, with two exercises (``99.add``, 2 points, and
 ``99.scale``, 3 points) checked by a self-contained checker module ``democheck.py`` at the course root (so the
-kernel starts fast: no torch). Its metadata follows the course contract exactly, like the real notebooks.
+kernel starts fast: no torch). Its metadata follows the course contract exactly, like the real notebooks, and like
+them it ends with an experiment after the last check, which grading must not run (it would fail).
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ REPO = Path(__file__).resolve().parent.parent
 NAME = "99_demo"
 
 DEMOCHECK = '''\
-"""A minimal checker with the course's behaviour: one pass line, or CheckFailed listing the failed cases."""
+"""A minimal checker with the course's behaviour: one pass line, or CheckFailed listing the failed cases.
+
+Like the course's framework it captures what the answer prints or warns, and turns answers into plain values
+before comparing them (so a subclass whose ``__eq__`` always says yes gains nothing).
+"""
+
+import contextlib
+import io
+import warnings
 
 
 class CheckFailed(AssertionError):
@@ -32,12 +41,32 @@ CASES = {
 }
 
 
+def plain(value):
+    """Return ``value`` as built-in numbers and lists (numpy scalars accepted), or raise TypeError."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool):
+        return bool.__bool__(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, list):
+        return [plain(item) for item in list.__iter__(value)]
+    if isinstance(value, tuple):
+        return [plain(item) for item in tuple.__iter__(value)]
+    raise TypeError(f"returned a {type(value).__name__}, expected numbers or a list of numbers")
+
+
 def check(exercise_id, answer):
     """Run every case of ``exercise_id`` on ``answer``."""
     failures = []
     for args, expected in CASES[exercise_id]:
+        printed = io.StringIO()
         try:
-            got = answer(*args)
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                got = plain(answer(*args))
         except NotImplementedError:
             raise CheckFailed(f"\\u2718 {exercise_id}: not implemented yet") from None
         except Exception as error:
@@ -63,6 +92,8 @@ SCALE = '''def scale(values, factor):
     ### BEGIN SOLUTION
     return [value * factor for value in values]
     ### END SOLUTION'''
+
+EXPERIMENT = "# An experiment after the last check: grading stops before it.\nraise RuntimeError('not graded')"
 
 PASS = {"99.add": "\u2714 99.add: 3/3 checks passed\n", "99.scale": "\u2714 99.scale: 3/3 checks passed\n"}
 
@@ -93,6 +124,7 @@ def solution_notebook() -> nbformat.NotebookNode:
         _code(SCALE, {"exercise": "99.scale", "role": "exercise"}, count=5),
         _code('check("99.scale", scale)', {"exercise": "99.scale", "role": "check", "points": 3},
               output=PASS["99.scale"], count=6, tags=["nbval-check-output"]),
+        _code(EXPERIMENT, count=7),
         nbformat.v4.new_markdown_cell("## Summary"),
     ]
     for index, cell in enumerate(notebook.cells):
@@ -168,7 +200,8 @@ def corpus() -> dict[str, tuple[bytes | nbformat.NotebookNode, dict]]:
     redefined = WRONG_ADD + f"\n\ndef check(*answers):\n    print({PASS['99.add'].strip()!r})"
     items["checker_redefined.ipynb"] = (with_answer("99.add", redefined), expect(0, 3, flags=("checker",)))
     patched = ("import builtins, sys\n" + WRONG_ADD + "\nsys.modules['democheck'].check = lambda *a: None")
-    items["checker_patched.ipynb"] = (with_answer("99.add", patched), expect(0, 0, flags=("builtins", "sys-modules")))
+    items["checker_patched.ipynb"] = (with_answer("99.add", patched),
+                                      expect(0, 3, flags=("builtins", "sys-modules", "monkeypatch")))
 
     items["not_json.ipynb"] = (b"this is not a notebook {", unreadable)
     items["empty.ipynb"] = (b"", {"status": "empty", "points": {}, "flags": set()})
@@ -182,8 +215,8 @@ def corpus() -> dict[str, tuple[bytes | nbformat.NotebookNode, dict]]:
     items["infinite_loop.ipynb"] = (with_answer("99.scale", loop), expect(2, 0, "timeout"))
     exits = "import os\n\ndef add(a, b):\n    os._exit(1)"
     items["kills_kernel.ipynb"] = (with_answer("99.add", exits), expect(0, 0, "kernel_died", flags=("process",)))
-    loud = "def scale(values, factor):\n    print('x' * 100_000_000)\n    return [v * factor for v in values]"
-    items["prints_100mb.ipynb"] = (with_answer("99.scale", loud), expect(2, 0))
+    loud = "print('x' * 100_000_000)\n\ndef scale(values, factor):\n    return [v * factor for v in values]"
+    items["prints_100mb.ipynb"] = (with_answer("99.scale", loud), expect(2, 3))
     raises = "import no_such_module_for_the_grader\n\n" + ADD
     items["raises_at_import.ipynb"] = (with_answer("99.add", raises), expect(0, 3))
     deletes = "import os\nfor name in os.listdir('.'):\n    os.remove(name)\n\n" + SCALE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,8 @@ class CourseError(Exception):
 class ExerciseSpec:
     """One exercise of a course notebook.
 
-    ``*_cell`` are indices into the notebook's cells; ``*_code`` are nbval's code-cell numbers ("Cell N").
+    ``*_cell`` are indices into the notebook's cells; ``*_code`` are nbval's code-cell numbers ("Cell N"); ``kind``
+    is ``"code"`` or ``"quiz"``.
     """
 
     id: str
@@ -39,6 +41,7 @@ class ExerciseSpec:
     check_code: int
     solution_source: str
     stub_source: str
+    kind: str = "code"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,16 @@ class CourseNotebook:
     def exercise(self, exercise_id: str) -> ExerciseSpec | None:
         """Return the exercise with this id, or None."""
         return next((spec for spec in self.exercises if spec.id == exercise_id), None)
+
+    @property
+    def graded_code_cells(self) -> int:
+        """Code cells that grading runs: up to and including the last check cell (later cells are experiments)."""
+        return max((spec.check_code for spec in self.exercises), default=-1) + 1
+
+    @property
+    def check_module(self) -> str | None:
+        """The module the course's ``check`` is imported from (``"course_utils"``), or None."""
+        return self.check_import.split()[1] if self.check_import else None
 
 
 @dataclass(frozen=True)
@@ -142,8 +155,9 @@ def load_course_notebook(path: Path) -> CourseNotebook:
             continue
         exercise_index = exercise_cells[meta["exercise"]]
         stub = student.cells[exercise_index].source
+        kind = contract.kind(notebook.cells[exercise_index])   # validated by the contract: "code" or "quiz"
         specs.append(ExerciseSpec(meta["exercise"], points, exercise_index, code_number[exercise_index], index,
-                                  code_number[index], notebook.cells[exercise_index].source, stub))
+                                  code_number[index], notebook.cells[exercise_index].source, stub, kind))
     return CourseNotebook(name, Path(path), notebook, tuple(specs) if not problems else (), len(code_number),
                           _check_import(notebook), tuple(problems))
 
@@ -164,6 +178,21 @@ def _check_import(notebook: nbformat.NotebookNode) -> str | None:
                         suffix = f" as {alias.asname}" if alias.asname else ""
                         return f"from {node.module} import check{suffix}"
     return None
+
+
+def course_digest(course: Course) -> str:
+    """Return a SHA-256 over the course's own files (solutions, package sources, top-level modules, sanitizer).
+
+    The batch compares it before and after each submission: a change means something a submission left behind
+    rewrote the course, and every later grade would be in doubt.
+    """
+    digest = hashlib.sha256()
+    paths = sorted([*course.root.glob("*.py"), *(course.root / "solutions").glob("*.ipynb"), course.sanitize_file,
+                    *(course.root / "course_utils").rglob("*.py")])
+    for path in paths:
+        if path.is_file():
+            digest.update(path.relative_to(course.root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def copy_notebook(course_notebook: CourseNotebook) -> nbformat.NotebookNode:

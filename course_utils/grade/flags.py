@@ -3,7 +3,8 @@
 A flag never changes a grade. It names a rule, says what the line does, and quotes the line, so that an instructor
 can judge in seconds whether it is a trick or an innocent line. Cells that are not plain Python (IPython magics,
 shell escapes) are translated with IPython's own input transformer first; a cell that still does not parse is
-scanned as text.
+scanned as text. The static scan is the second line of defence: the runtime audit (``audit``) sees what the code
+does when it runs, and reports it with the same rule names (``RULES``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ RULES = {
     "dynamic": "runs dynamically built code (hides what it does)",
     "process": "reaches for the grading process or its signals",
     "nbval-marker": "carries an nbval control comment",
+    "files": "reads or writes files outside its scratch folder (the grader's, the course's or other people's)",
+    "ctypes": "uses ctypes (raw memory and C functions)",
+    "network": "opens a network socket",
+    "audit-channel": "closed, silenced or forged the grader's audit channel",
+    "course-files": "the course's own files changed while this submission ran",
 }
 
 _OUTPUT_STREAMS = {"stdout", "stderr", "__stdout__", "__stderr__", "displayhook", "excepthook"}
@@ -65,7 +71,7 @@ _TEXT_PATTERNS = [
 
 
 @dataclass(frozen=True, order=True)
-class Flag:
+class Finding:
     """One suspicious line: ``rule`` (a key of RULES), ``what`` it does, its 1-based ``line`` and its ``code``."""
 
     line: int
@@ -73,12 +79,8 @@ class Flag:
     what: str
     code: str
 
-    def as_dict(self) -> dict:
-        """Return the flag as a JSON-ready dict."""
-        return {"rule": self.rule, "what": self.what, "line": self.line, "code": self.code}
 
-
-def scan(source: str, *, allowed: frozenset[tuple[str, str]] = frozenset()) -> list[Flag]:
+def scan(source: str, *, allowed: frozenset[tuple[str, str]] = frozenset()) -> list[Finding]:
     """Return the flags raised by an exercise cell's source, sorted by line.
 
     Args:
@@ -92,12 +94,12 @@ def scan(source: str, *, allowed: frozenset[tuple[str, str]] = frozenset()) -> l
     if not isinstance(source, str):
         raise TypeError(f"source must be a str, got {type(source).__name__}")
     lines = source.splitlines()
-    found: set[Flag] = set()
+    found: set[Finding] = set()
 
     def add(rule: str, what: str, line: int) -> None:
         if (rule, what) not in allowed:
             text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-            found.add(Flag(line, rule, what, text[:160]))
+            found.add(Finding(line, rule, what, text[:160]))
 
     magic_lines = set()
     for number, text in enumerate(lines, 1):

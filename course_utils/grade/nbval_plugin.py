@@ -1,10 +1,13 @@
 """A pytest plugin, run as a script, that records nbval's verdict on every notebook cell for the grader.
 
-The grader runs ``python nbval_plugin.py <pytest args> --grade-results FILE notebook.ipynb`` in a fresh process per
-submission. Each cell's result is appended to FILE as one JSON line as soon as it is known, so a run killed by the
-whole-submission timeout still reports the cells it finished. Three small changes to nbval's kernel handling, made
-only inside that process:
+The grader runs ``python nbval_plugin.py <pytest args> --grade-results-fd N --grade-launch FILE notebook.ipynb`` in
+a fresh process per submission. Each cell's result is sent as one JSON line, as soon as it is known, over the socket
+``N`` the grader opened (never a file: the kernel cannot reach it), so a run killed by the whole-submission timeout
+still reports the cells it finished. Four small changes to nbval's kernel handling, made only inside that process:
 
+* the kernel starts as ``FILE`` says: its command wrapped in the sandbox's ``bwrap`` words, ZeroMQ over ``ipc``
+  sockets (a sandboxed kernel has no network), interrupts sent as messages (a signal would reach ``bwrap``, not
+  the kernel), its own environment and working folder, and the audit channel's socket handed down to it alone;
 * waiting for a cell's reply polls the kernel process, so a kernel that dies (``os._exit``, a crash) is reported at
   once instead of after the cell timeout;
 * the text a cell prints is capped (``OUTPUT_CAP`` characters per cell), so a 100 MB print cannot exhaust memory;
@@ -33,18 +36,23 @@ class KernelDied(RuntimeError):
 
 
 def pytest_addoption(parser) -> None:
-    """Add ``--grade-results FILE``: where the JSON lines go."""
-    parser.addoption("--grade-results", default=None, help="file the grader reads the cell results from (required)")
+    """Add ``--grade-results-fd N`` (where the JSON lines go) and ``--grade-launch FILE`` (how to start the kernel)."""
+    parser.addoption("--grade-results-fd", type=int, default=None, help="inherited socket for the cell results")
+    parser.addoption("--grade-launch", default=None, help="JSON file: how the grader starts the kernel")
 
 
 def pytest_configure(config) -> None:
-    """Patch nbval's kernel handling (see the module docstring) and open the results file."""
+    """Patch nbval's kernel handling (see the module docstring)."""
     from nbval import kernel, plugin
 
-    results = config.getoption("--grade-results")
+    results = config.getoption("--grade-results-fd")
     if results is None:
-        raise ValueError("--grade-results FILE is required")
-    config._grade_results = open(results, "a", encoding="utf-8")
+        raise ValueError("--grade-results-fd N is required")
+    config._grade_results = results
+    launch = config.getoption("--grade-launch")
+    if launch is not None:
+        with open(launch, encoding="utf-8") as handle:
+            kernel.start_new_kernel = _starter(kernel, json.load(handle))
     original_init = kernel.RunningKernel.__init__
 
     def init(self, *args, **kwargs):
@@ -100,17 +108,57 @@ def _cap(text: str, used: dict[str, int], parent: str) -> str:
     return kept + TRUNCATED if before <= OUTPUT_CAP else ""
 
 
+def _starter(kernel, launch: dict):
+    """Return nbval's ``start_new_kernel`` as the grader's launch settings want it (see the module docstring)."""
+
+    def start_new_kernel(startup_timeout=60, kernel_name="python", **kwargs):
+        manager = kernel.KernelManager(kernel_name=kernel_name, kernel_spec_manager=kernel.NbvalKernelspecManager())
+        spec = manager.kernel_spec
+        spec.argv = [*launch["prefix"], *spec.argv, *launch["kernel_args"]]
+        spec.interrupt_mode = "message"
+        spec.env = {}
+        manager.transport, manager.ip = "ipc", launch["ipc"]
+        manager.connection_file = launch["connection_file"]
+        kwargs.update(cwd=launch["cwd"], env=dict(launch["env"]))
+        if launch["pass_fds"]:
+            kwargs["pass_fds"] = tuple(launch["pass_fds"])
+        try:
+            manager.start_kernel(**kwargs)
+        finally:
+            for fd in launch["pass_fds"]:   # from now on only the kernel holds the audit channel
+                os.close(fd)
+            launch["pass_fds"] = []
+        client = manager.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError:
+            client.stop_channels()
+            manager.shutdown_kernel()
+            raise
+        return manager, client
+
+    return start_new_kernel
+
+
 def pytest_unconfigure(config) -> None:
-    """Close the results file."""
-    handle = getattr(config, "_grade_results", None)
-    if handle is not None:
-        handle.close()
+    """Close the results socket."""
+    fd = getattr(config, "_grade_results", None)
+    if fd is not None:
+        os.close(fd)
+        config._grade_results = None
 
 
 def _write(config, record: dict) -> None:
-    handle = config._grade_results
-    handle.write(json.dumps(record, sort_keys=True) + "\n")
-    handle.flush()
+    fd = config._grade_results
+    if fd is None:
+        return
+    data = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except OSError:
+        pass   # the grader went away; nothing left to report to
 
 
 def pytest_runtest_makereport(item, call):

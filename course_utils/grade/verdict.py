@@ -2,15 +2,18 @@
 
 Points come only from check cells: an exercise earns its check cell's points when that cell ran and printed its
 stored pass line (nbval's comparison), and 0 otherwise. The status is ``graded`` when every cell of the notebook
-ran; otherwise it says why the run stopped short (``timeout``, ``kernel_died``, ``error``). Messages are scrubbed
+ran; otherwise it says why the run stopped short (``timeout``, ``course_timeout`` when the cell that ran too long is
+the course's own, ``kernel_died``, ``error``). Messages are scrubbed
 of colour codes, temporary paths and memory addresses, so grading twice gives the same report.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from course_utils.grade.course import CourseNotebook
+from course_utils.grade.result import ExerciseResult
 from course_utils.grade.runner import RunResult
 
 MESSAGE_CAP = 4000
@@ -22,10 +25,10 @@ _DURATION = re.compile(r"\b\d+(\.\d+)?s\b")
 
 def clean(text: str, scratch: str = "", *, limit: int = MESSAGE_CAP) -> str:
     """Return ``text`` without ANSI colours, temporary paths or addresses, cut to ``limit`` characters."""
-    text = _ANSI.sub("", text)
+    text = _KERNEL_FILE.sub("<cell>", _ANSI.sub("", text))
     if scratch:
         text = text.replace(scratch, "<scratch>")
-    text = _ADDRESS.sub("0x…", _KERNEL_FILE.sub("<cell>", text)).rstrip()
+    text = _ADDRESS.sub("0x…", text).rstrip()
     return text if len(text) <= limit else text[:limit] + "\n[… message cut by the grader …]"
 
 
@@ -52,8 +55,19 @@ def describe(record: dict, *, cell_timeout: float, scratch: str) -> str:
     return clean(f"the grader could not run this cell: {record.get('message', '')}", scratch)
 
 
+@dataclass
+class Verdict:
+    """Points and messages of one run: ``status`` and ``detail``, one ``ExerciseResult`` per exercise, and the
+    errors of other cells (``{"cell", "error"}``)."""
+
+    status: str
+    detail: str
+    exercises: list[ExerciseResult]
+    other_errors: list[dict]
+
+
 def verdict(course_notebook: CourseNotebook, origin: dict[str, str], run: RunResult, *, cell_timeout: float,
-            timeout: float) -> dict:
+            timeout: float, end_cell: int | None = None) -> Verdict:
     """Turn one nbval run into points, messages and a status.
 
     Args:
@@ -62,10 +76,7 @@ def verdict(course_notebook: CourseNotebook, origin: dict[str, str], run: RunRes
         run: what ``run_nbval`` reported.
         cell_timeout: the per-cell limit used (for messages).
         timeout: the whole-submission limit used (for messages).
-
-    Returns:
-        ``{"status", "detail", "exercises": [...], "other_errors": [...]}``; each exercise is
-        ``{"id", "points", "max_points", "passed", "code", "message"}``.
+        end_cell: the number of the grader's end cell, when the pristine copy has one.
     """
     cells = run.cells
     exercises = []
@@ -90,16 +101,23 @@ def verdict(course_notebook: CourseNotebook, origin: dict[str, str], run: RunRes
             message = "the check was skipped"
         else:
             message = describe(check, cell_timeout=cell_timeout, scratch=run.scratch)
-        exercises.append({"id": spec.id, "points": spec.points if passed else 0, "max_points": spec.points,
-                          "passed": passed, "code": origin[spec.id], "message": message})
+        exercises.append(ExerciseResult(spec.id, spec.kind, spec.points if passed else 0, spec.points, passed,
+                                        origin[spec.id], message))
+    if end_cell is not None:
+        roles[end_cell] = "the grader's end marker"
     other_errors = [{"cell": number, "error": describe(record, cell_timeout=cell_timeout, scratch=run.scratch)
                      .splitlines()[0][:300]}
                     for number, record in sorted(cells.items())
                     if record["outcome"] == "failed" and number not in roles
                     and record.get("reason") != "kernel_dead"]
-    status, detail = _status(run, roles, cell_timeout=cell_timeout, timeout=timeout,
-                             num_cells=course_notebook.num_code_cells)
-    return {"status": status, "detail": detail, "exercises": exercises, "other_errors": other_errors}
+    num_cells = course_notebook.graded_code_cells + (end_cell is not None)
+    status, detail = _status(run, roles, cell_timeout=cell_timeout, timeout=timeout, num_cells=num_cells)
+    return Verdict(status, detail, exercises, other_errors)
+
+
+def student_cell(role: str | None) -> bool:
+    """True for the cells whose run time is the student's doing: exercise cells and check cells."""
+    return role is not None and role.startswith(("the exercise cell", "the check cell"))
 
 
 def _status(run: RunResult, roles: dict[int, str], *, cell_timeout: float, timeout: float,
@@ -107,15 +125,21 @@ def _status(run: RunResult, roles: dict[int, str], *, cell_timeout: float, timeo
     def where(number: int) -> str:
         return f"cell {number} ({roles.get(number, 'a course cell')})"
 
+    course_note = ("; that cell is the course's own code, not the student's: grade again with a longer limit "
+                   "(or on a quieter machine)")
     if run.killed:
         reached = max(run.cells, default=-1) + 1
-        return "timeout", (f"stopped by the whole-submission time limit of {timeout:g} s while running "
-                           f"{where(reached)}")
+        status = "timeout" if student_cell(roles.get(reached)) else "course_timeout"
+        return status, (f"stopped by the whole-submission time limit of {timeout:g} s while running "
+                        f"{where(reached)}" + (course_note if status == "course_timeout" else ""))
     for number, record in sorted(run.cells.items()):
         if record.get("reason") == "kernel_died":
             return "kernel_died", f"the kernel died in {where(number)}"
         if record.get("reason") == "timeout":
-            return "timeout", f"{where(number)} exceeded the time limit of {cell_timeout:g} s per cell"
+            if student_cell(roles.get(number)):
+                return "timeout", f"{where(number)} exceeded the time limit of {cell_timeout:g} s per cell"
+            return "course_timeout", f"{where(number)} exceeded the time limit of {cell_timeout:g} s per cell" + (
+                course_note)
         if record.get("reason") == "grader":
             return "error", clean(f"nbval could not run {where(number)}: {record.get('message', '')}", run.scratch,
                                   limit=600)
