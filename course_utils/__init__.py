@@ -4,7 +4,8 @@ Two wings, and nothing runs at import time (no seeding, no plotting settings, no
 
 * the student toolkit, one module or subpackage per topic: ``device``, ``data``, ``video_io``, ``plot``,
   ``sampling``, ``consensus`` and ``tsn``, ``inflation``, ``receptive_field``, ``non_local``;
-* the course tooling: ``exercises`` (the exercise checks: ``check("01.segment_sampling", ...)``), ``authoring``
+* the course tooling: ``exercises`` (the exercise and quiz checks: ``check("01.segment_sampling", ...)``, and the
+  student's scoreboard ``progress("01")``), ``authoring``
   (``python -m course_utils.authoring``: solutions -> student notebooks) and ``grade`` (the instructor's grader,
   ``python -m course_utils.grade``). The tooling imports none of torch, PyAV or matplotlib until it runs a check.
 """
@@ -13,6 +14,7 @@ from course_utils._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "course_utils.exercises.framework": ["CheckFailed", "check"],
+    "course_utils.exercises.progress": ["progress"],
     "course_utils.consensus": ["AttentionWeighting", "LinearWeighting", "avg_consensus", "max_consensus",
                                "topk_consensus"],
     "course_utils.data": ["CLASS_GROUPS", "CLASS_NAMES", "SyntheticVideos", "group_accuracy", "make_videos",

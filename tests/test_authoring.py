@@ -70,7 +70,10 @@ def test_student_notebook_differs_only_in_answers_and_outputs(path):
         if sol.cell_type == "code":
             assert stu.outputs == [] and stu.execution_count is None
         if contract.role(sol) == "exercise":
-            assert contract.BEGIN not in stu.source and "raise NotImplementedError" in stu.source
+            assert contract.BEGIN not in stu.source
+            assert "raise NotImplementedError" in stu.source or contract.ANSWER_LINE in stu.source
+            if contract.kind(sol) == "quiz":
+                assert contract.ANSWER_LINE in stu.source and "raise" not in stu.source
         else:
             assert sol.source == stu.source
 
@@ -95,6 +98,61 @@ def test_import_build_and_check_roundtrip(tmp_path):
     assert authoring.out_of_date(tmp_path) == ["notebooks/99_demo.ipynb is out of date"]
     (tmp_path / "notebooks" / "stale.ipynb").write_text("{}")
     assert "notebooks/stale.ipynb has no solution notebook" in authoring.out_of_date(tmp_path)
+
+
+QUIZ_SCRIPT = SCRIPT + '''# %% [markdown]
+# Which letter? And how many?
+# %% quiz 99.quiz_letter
+# one letter and a whole number
+### BEGIN SOLUTION
+letter = "b"
+count: int = 3
+letter = letter.upper()
+### END SOLUTION
+# %% check 99.quiz_letter points=1
+check("99.quiz_letter", letter, count)
+'''
+
+
+def test_quiz_cells_get_assignment_stubs_and_count_apart_in_the_syllabus(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    notebook = script_to_notebook(QUIZ_SCRIPT, "99_demo")
+    quiz_cell = next(c for c in notebook.cells if contract.kind(c) == "quiz")
+    assert quiz_cell.metadata["course"] == {"exercise": "99.quiz_letter", "role": "exercise", "kind": "quiz"}
+    assert [(e.id, e.kind, e.points) for e in contract.exercises(notebook)] == [("99.add_one", "code", 2),
+                                                                               ("99.quiz_letter", "quiz", 1)]
+    contract.write_notebook(notebook, tmp_path / "solutions" / "99_demo.ipynb")
+    authoring.build(tmp_path)
+    student = contract.read_notebook(tmp_path / "notebooks" / "99_demo.ipynb")
+    source = next(c.source for c in student.cells if contract.kind(c) == "quiz")
+    assert source == "# one letter and a whole number\n# YOUR ANSWER HERE\nletter = ...\ncount = ..."
+    readme = (tmp_path / "README.md").read_text()
+    assert "| `99.add_one` (2) | `99.quiz_letter` (1) | 3 (2 code + 1 quiz) |" in readme
+
+
+@pytest.mark.parametrize("region", ["print('b')", "letter = 'b'\nprint(letter)", "self.letter = 'b'",
+                                    "def answer():\n    return 'b'"])
+def test_a_quiz_region_must_only_assign_names(region):
+    script = QUIZ_SCRIPT.replace('letter = "b"\ncount: int = 3\nletter = letter.upper()', region)
+    problems = contract.validate(script_to_notebook(script, "99_demo"), "99_demo")
+    assert any("only assign values to names" in problem for problem in problems)
+
+
+def test_an_unknown_kind_is_a_contract_problem():
+    notebook = script_to_notebook(QUIZ_SCRIPT, "99_demo")
+    next(c for c in notebook.cells if contract.kind(c) == "quiz").metadata["course"]["kind"] = "essay"
+    assert any("kind 'essay'" in problem for problem in contract.validate(notebook, "99_demo"))
+
+
+def test_code_exercises_that_only_assign_names_at_top_level_get_assignment_stubs():
+    notebook = script_to_notebook(SCRIPT.replace('''def add_one(x):
+    """Return x + 1."""
+    ### BEGIN SOLUTION
+    return x + 1
+    ### END SOLUTION''', "### BEGIN SOLUTION\ninputs = [(1, 2), (3, 4)]\n### END SOLUTION"), "99_demo")
+    student = contract.student_version(notebook)
+    assert next(c.source for c in student.cells if contract.role(c) == "exercise") == "# YOUR ANSWER HERE\ninputs = ..."
 
 
 @pytest.mark.parametrize("broken, message", [

@@ -1,7 +1,8 @@
 """Every student notebook runs top to bottom, and fails only where a stub waits for the student.
 
 Each notebook in notebooks/ is executed once with errors allowed. Every check cell must fail with the framework's
-"not implemented yet" message, and every other error must be a stub's NotImplementedError: anything else (a
+"not implemented yet" message (a code stub, `raise NotImplementedError(...)`) or "not answered yet" (an answer stub,
+`name = ...`, as quiz cells have), and every other error must be a stub's NotImplementedError: anything else (a
 NameError from a cell that needed the student's answer, say) means the student version is broken.
 """
 
@@ -16,6 +17,12 @@ from course_utils.authoring import contract
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _exercise_source(notebook, check_cell) -> str:
+    exercise_id = check_cell.metadata["course"]["exercise"]
+    return next(cell.source for cell in notebook.cells
+                if contract.role(cell) == "exercise" and cell.metadata["course"]["exercise"] == exercise_id)
 
 
 def _errors(cell) -> list:
@@ -35,7 +42,8 @@ def test_student_notebook_fails_only_in_stubs(path):
         if contract.role(cell) == "check":
             checks += 1
             assert len(errors) == 1, f"{where}: a check cell must fail on the stub, outputs: {cell.outputs}"
-            assert errors[0].ename == "CheckFailed" and "not implemented yet" in errors[0].evalue, \
+            stub = "not answered yet" if "= ...\n" in f"{_exercise_source(notebook, cell)}\n" else "not implemented yet"
+            assert errors[0].ename == "CheckFailed" and stub in errors[0].evalue, \
                 f"{where}: the check did not detect the stub: {errors[0].ename}: {errors[0].evalue}"
             continue
         for error in errors:

@@ -1,8 +1,10 @@
 """Authoring: the solution notebooks are the single source of the course (``python -m course_utils.authoring``).
 
-Modules: ``commands`` (student notebooks, set-up cells and the README syllabus from ``solutions/``; ``check``;
-``execute``), ``contract`` (the cell metadata contract and the solution -> student rules), ``percent_script``
-(drafts written as percent-format scripts) and ``config`` (the repository the Colab cells install from).
+Modules: ``commands`` (student notebooks, set-up cells, the README syllabus and the scoreboard's outline from
+``solutions/``; ``check``; ``execute``), ``contract`` (the cell metadata contract, code exercises and quizzes, and the
+solution -> student rules), ``syllabus`` (the README table and ``course_utils/exercises/outline.py``), ``quiz_hash``
+(``quiz-hash``: the salted hashes of quiz answers), ``percent_script`` (drafts written as percent-format scripts) and
+``config`` (the repository the Colab cells install from).
 None of them imports torch.
 """
 

@@ -6,7 +6,8 @@ single source. Markers:
 * first line, optional: ``# course: title="Frame sampling" topics="local, dense and segment sampling"``
 * ``# %% [markdown]``: a markdown cell; each line loses its leading ``# `` (or ``#``)
 * ``# %%``: a code cell; ``# %% setup``: the Colab/device set-up cell, whose source is generated
-* ``# %% exercise 01.segment_sampling``: an exercise cell
+* ``# %% exercise 01.segment_sampling``: an exercise cell; ``# %% quiz 01.quiz_clip_starts``: a quiz cell (an
+  exercise cell of kind ``"quiz"``)
 * ``# %% check 01.segment_sampling points=3``: a check cell
 """
 
@@ -81,8 +82,8 @@ def _parse_marker(rest: str, number: int) -> tuple[str, ...]:
         return ("markdown",)
     if words == ["setup"]:
         return ("setup",)
-    if words[0] == "exercise" and len(words) == 2:
-        return ("exercise", words[1])
+    if words[0] in ("exercise", "quiz") and len(words) == 2:
+        return (words[0], words[1])
     if words[0] == "check" and len(words) == 3 and re.fullmatch(r"points=\d+", words[2]):
         return ("check", words[1], words[2].split("=")[1])
     raise ValueError(f"line {number}: unknown cell marker '# %% {rest}'")
@@ -101,6 +102,8 @@ def _make_cell(kind: tuple[str, ...], body: list[str], notebook_name: str) -> nb
         cell.metadata["course"] = {"role": "setup"}
     elif kind[0] == "exercise":
         cell.metadata["course"] = {"exercise": kind[1], "role": "exercise"}
+    elif kind[0] == "quiz":
+        cell.metadata["course"] = {"exercise": kind[1], "role": "exercise", "kind": "quiz"}
     elif kind[0] == "check":
         cell.metadata["course"] = {"exercise": kind[1], "role": "check", "points": int(kind[2])}
         cell.metadata["tags"] = [contract.CHECK_TAG]
