@@ -22,26 +22,44 @@ answer:
 Each group has its own object colours, so any single frame tells which group a video belongs to. All nuisance
 factors (start column, speed, size, vertical position, object brightness, background level, noise) are drawn
 independently of the class from their own random stream, so the class changes nothing but the designed cue.
+
+A fifth group is opt-in: ``relation`` (8 ``colours_match``, 9 ``colours_differ``), two squares far apart in the frame
+and in time whose colours match or not (see ``course_utils._synthetic``). ``CLASS_NAMES`` and ``CLASS_GROUPS`` keep
+the eight classes; ``ALL_CLASS_NAMES`` and ``ALL_CLASS_GROUPS`` add the relation group, which ``make_videos`` draws
+only when ``classes`` lists its ids (for example ``classes=range(10)``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from course_utils.validation import check_int
+from course_utils import _synthetic
+from course_utils.validation import (
+    validate_instance,
+    validate_int,
+    validate_int_array,
+    validate_int_tuple,
+    validate_tensor,
+)
 
 __all__ = [
     "CLASS_NAMES",
     "CLASS_GROUPS",
+    "ALL_CLASS_NAMES",
+    "ALL_CLASS_GROUPS",
     "make_videos",
     "video_to_tensor",
     "group_accuracy",
+    "sampled_indices",
     "SyntheticVideos",
 ]
+
+# A dataset's frame sampler: num_frames -> int array of frame indices, any shape (e.g. (num_clips, clip_len)).
+Sampler = Callable[[int], np.ndarray]
 
 CLASS_NAMES: tuple[str, ...] = (
     "square",
@@ -59,6 +77,9 @@ CLASS_GROUPS: dict[str, tuple[int, int]] = {
     "order": (4, 5),
     "second_half": (6, 7),
 }
+# The opt-in relation group extends the eight classes; make_videos draws it only when asked (classes=range(10)).
+ALL_CLASS_NAMES: tuple[str, ...] = CLASS_NAMES + _synthetic.RELATION_CLASS_NAMES
+ALL_CLASS_GROUPS: dict[str, tuple[int, int]] = {**CLASS_GROUPS, "relation": (8, 9)}
 
 _YELLOW, _MAGENTA, _WHITE = (240, 200, 30), (210, 60, 230), (235, 235, 235)
 _RED, _GREEN, _BLUE = (230, 40, 40), (40, 210, 60), (60, 110, 250)
@@ -78,17 +99,14 @@ _REVERSED = np.array([False, False, True, False, False, True, False, False])
 _CHUNK = 128  # videos rendered at once; bounds the temporary memory to a few tens of MB
 
 
-
-def _check_classes(classes: Sequence[int] | None) -> np.ndarray:
+def _validate_classes(classes: Sequence[int] | None) -> np.ndarray:
     if classes is None:
         return np.arange(len(CLASS_NAMES))
-    if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray)):
-        raise TypeError(f"classes must be None or a sequence of class ids, got {type(classes).__name__}")
-    ids = [check_int(c, "classes[i]", minimum=0) for c in classes]
+    ids = validate_int_tuple(classes, "classes", minimum=0, layout="of class ids")
     if not ids:
         raise ValueError("classes must not be empty")
-    if max(ids) >= len(CLASS_NAMES):
-        raise ValueError(f"classes must hold ids in [0, {len(CLASS_NAMES)}), got {ids}")
+    if max(ids) >= len(ALL_CLASS_NAMES):
+        raise ValueError(f"classes must hold ids in [0, {len(ALL_CLASS_NAMES)}), got {ids}")
     if len(set(ids)) != len(ids):
         raise ValueError(f"classes must not repeat an id, got {ids}")
     return np.array(ids)
@@ -140,12 +158,7 @@ def _render(labels: np.ndarray, p: dict[str, np.ndarray], num_frames: int, size:
     first = (_COLOUR_FIRST[labels] * p["gain"][:, None]).astype(np.int16)      # (n, 3)
     second = (_COLOUR_SECOND[labels] * p["gain"][:, None]).astype(np.int16)    # (n, 3)
     colour = np.where((t < num_frames // 2)[None, :, None], first[:, None, :], second[:, None, :])  # (n, T, 3)
-    background = p["background"].astype(np.int16)[:, None, None, None]         # (n, 1, 1, 1)
-    grey = np.clip(background + noise, 0, 255).astype(np.uint8)                # (n, T, H, W)
-    video = np.empty(mask.shape + (3,), dtype=np.uint8)                         # (n, T, H, W, 3)
-    for c in range(3):  # the same grey noise on every channel, object and background alike
-        lit = np.clip(colour[:, :, c, None, None] + noise, 0, 255).astype(np.uint8)  # (n, T, H, W)
-        video[..., c] = np.where(mask, lit, grey)
+    video = _synthetic.composite(mask, colour, p["background"], noise)          # (n, T, H, W, 3)
     flip = np.flatnonzero(_REVERSED[labels])
     video[flip] = video[flip, ::-1]
     return video
@@ -160,23 +173,28 @@ def make_videos(num_videos: int, *, num_frames: int = 16, size: int = 64, seed: 
         num_frames: frames per video T, even and >= 4 (the colour change and the jump start at T // 2).
         size: height and width H = W in pixels, >= 16; object sizes and speeds scale with it.
         seed: non-negative int; the same arguments always give the same videos.
-        classes: class ids to draw from (default: all eight). Labels keep their ids in ``CLASS_NAMES``.
+        classes: class ids to draw from (default: the eight of ``CLASS_NAMES``; ids 8 and 9, the relation group
+            of ``ALL_CLASS_NAMES``, only when listed). Labels keep their ids in ``ALL_CLASS_NAMES``.
 
     Returns:
         videos: np.uint8 array (N, T, H, W, 3).
         labels: np.int64 array (N,), in random order.
     """
-    num_videos = check_int(num_videos, "num_videos", minimum=1)
-    num_frames = check_int(num_frames, "num_frames", minimum=4)
+    num_videos = validate_int(num_videos, "num_videos", minimum=1)
+    num_frames = validate_int(num_frames, "num_frames", minimum=4)
     if num_frames % 2:
-        raise ValueError(f"num_frames must be even (the classes change at the middle frame), got {num_frames}")
-    size = check_int(size, "size", minimum=16)
-    seed = check_int(seed, "seed", minimum=0)
-    ids = _check_classes(classes)
+        raise ValueError(f"num_frames must be an even int >= 4 (the classes change at the middle frame), "
+                         f"got {num_frames}")
+    size = validate_int(size, "size", minimum=16)
+    seed = validate_int(seed, "seed", minimum=0)
+    ids = _validate_classes(classes)
 
     label_seq, param_seq, noise_seq = np.random.SeedSequence(seed).spawn(3)
     labels = np.random.default_rng(label_seq).permutation(np.resize(ids, num_videos)).astype(np.int64)
-    params = _draw_nuisance(np.random.default_rng(param_seq), num_videos, num_frames, size)
+    param_rng = np.random.default_rng(param_seq)
+    params = _draw_nuisance(param_rng, num_videos, num_frames, size)
+    # drawn after the eight classes' parameters, so that those stay as they were before the relation group existed
+    params.update(_synthetic.draw_relation_nuisance(param_rng, num_videos, size, params["side"]))
     noise_rng = np.random.default_rng(noise_seq)
 
     videos = np.empty((num_videos, num_frames, size, size, 3), dtype=np.uint8)
@@ -186,7 +204,8 @@ def make_videos(num_videos: int, *, num_frames: int = 16, size: int = 64, seed: 
         amplitude = params["noise"][part][:, None, None, None]                 # (n, 1, 1, 1) int
         raw = noise_rng.integers(0, 256, size=(n, num_frames, size, size), dtype=np.uint8)
         noise = ((raw.astype(np.int16) - 128) * amplitude.astype(np.int16)) >> 7   # in [-amplitude, amplitude)
-        videos[part] = _render(labels[part], {k: v[part] for k, v in params.items()}, num_frames, size, noise)
+        videos[part] = _synthetic.render_any(labels[part], {k: v[part] for k, v in params.items()}, num_frames, size,
+                                             noise, render_core=_render, relation_ids=ALL_CLASS_GROUPS["relation"])
     return videos, labels
 
 
@@ -201,37 +220,56 @@ def video_to_tensor(video: np.ndarray | torch.Tensor) -> torch.Tensor:
     """
     if isinstance(video, np.ndarray):
         video = torch.from_numpy(np.ascontiguousarray(video))
-    if not isinstance(video, torch.Tensor):
-        raise TypeError(f"video must be a numpy array or torch tensor, got {type(video).__name__}")
-    if video.dtype != torch.uint8:
-        raise TypeError(f"video must have dtype uint8, got {video.dtype}")
-    if video.ndim not in (4, 5) or video.shape[-1] != 3:
+    validate_instance(video, "video", torch.Tensor, what="a uint8 numpy array or torch tensor (T, H, W, 3)")
+    validate_tensor(video, "video", ndim=(4, 5), layout="(T, H, W, 3) or (N, T, H, W, 3)", dtype=torch.uint8)
+    if video.shape[-1] != 3:
         raise ValueError(f"video must have shape (T, H, W, 3) or (N, T, H, W, 3), got {tuple(video.shape)}")
     x = video.float() / 255.0
     return x.movedim(-1, -4).contiguous()  # (..., T, H, W, 3) -> (..., 3, T, H, W)
 
 
-def group_accuracy(predictions: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> dict[str, float]:
-    """Accuracy on the videos of each class group (8-way predictions, scored within each group's videos).
+def group_accuracy(predictions: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, *,
+                   groups: dict[str, tuple[int, ...]] = CLASS_GROUPS) -> dict[str, float]:
+    """Accuracy on the videos of each class group (predictions over every class, scored within each group's videos).
 
     Args:
         predictions: predicted class ids, int (N,).
         labels: true class ids, int (N,).
+        groups: group name -> its class ids (``ALL_CLASS_GROUPS`` for the ten classes).
 
     Returns:
-        dict mapping each group name of ``CLASS_GROUPS`` to its accuracy in [0, 1] (nan if no video of the group).
+        dict mapping each group name of ``groups`` to its accuracy in [0, 1] (nan if no video of the group).
     """
-    pred = np.asarray(predictions.cpu() if isinstance(predictions, torch.Tensor) else predictions)
-    true = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
-    if pred.shape != true.shape or pred.ndim != 1:
+    pred = validate_int_array(predictions, "predictions", ndim=1, layout="(N,) of class ids")
+    true = validate_int_array(labels, "labels", ndim=1, layout="(N,) of class ids")
+    if pred.shape != true.shape:
         raise ValueError(f"predictions and labels must both have shape (N,), got {pred.shape} and {true.shape}")
-    if not np.issubdtype(pred.dtype, np.integer):
-        raise TypeError(f"predictions must be integer class ids, got dtype {pred.dtype}")
     result = {}
-    for group, members in CLASS_GROUPS.items():
+    for group, members in groups.items():
         in_group = np.isin(true, members)
         result[group] = float(np.mean(pred[in_group] == true[in_group])) if in_group.any() else float("nan")
     return result
+
+
+def sampled_indices(sampler: Sampler, num_frames: int) -> np.ndarray:
+    """Call a dataset's ``sampler`` on a video of ``num_frames`` frames and validate the indices it returns.
+
+    Args:
+        sampler: a callable ``num_frames -> frame indices`` (an int array of any shape, e.g. ``(num_clips, clip_len)``).
+        num_frames: frames in the video.
+
+    Returns:
+        The indices flattened clip by clip, int64 ``(num_clips * clip_len,)``, all in ``[0, num_frames)``.
+
+    Raises:
+        TypeError: if ``sampler`` is not callable, or returns something other than integers.
+        ValueError: if it returns no index or one outside ``[0, num_frames)``.
+    """
+    validate_instance(sampler, "sampler", Callable, what="a callable num_frames -> frame indices")
+    num_frames = validate_int(num_frames, "num_frames", minimum=1)
+    indices = validate_int_array(sampler(num_frames), f"sampler({num_frames})", ndim=None, minimum=0,
+                                 below=num_frames, allow_empty=False, layout="of frame indices")
+    return indices.reshape(-1)  # (num_clips, clip_len) -> (num_clips * clip_len,), clip by clip
 
 
 class SyntheticVideos(Dataset):
@@ -241,12 +279,16 @@ class SyntheticVideos(Dataset):
     ``labels`` (N,) int64 are public attributes. An optional ``sampler`` maps num_frames to frame indices (an int
     array of any shape, e.g. (num_clips, clip_len)); the item then holds those frames, flattened clip by clip, so
     its T is the number of sampled indices.
+
+    Args:
+        num_videos, num_frames, size, seed, classes: as in ``make_videos``.
+        sampler: None for every frame, or a callable ``num_frames -> frame indices`` (see ``sampled_indices``).
     """
 
     def __init__(self, num_videos: int, *, num_frames: int = 16, size: int = 64, seed: int = 0,
-                 classes: Sequence[int] | None = None, sampler=None) -> None:
-        if sampler is not None and not callable(sampler):
-            raise TypeError(f"sampler must be None or a callable num_frames -> indices, got {type(sampler).__name__}")
+                 classes: Sequence[int] | None = None, sampler: Sampler | None = None) -> None:
+        if sampler is not None:
+            validate_instance(sampler, "sampler", Callable, what="None or a callable num_frames -> frame indices")
         self.videos, self.labels = make_videos(num_videos, num_frames=num_frames, size=size, seed=seed,
                                                classes=classes)
         self.sampler = sampler
@@ -257,10 +299,6 @@ class SyntheticVideos(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         video = self.videos[index]                                              # (T, H, W, 3)
         if self.sampler is not None:
-            indices = np.asarray(self.sampler(video.shape[0])).reshape(-1)      # (num_clips * clip_len,)
-            if not np.issubdtype(indices.dtype, np.integer) or indices.size == 0:
-                raise ValueError(f"sampler must return a non-empty int array, got {indices.dtype} {indices.shape}")
-            if indices.min() < 0 or indices.max() >= video.shape[0]:
-                raise ValueError(f"sampler returned indices outside [0, {video.shape[0]})")
+            indices = sampled_indices(self.sampler, video.shape[0])            # (num_clips * clip_len,)
             video = video[indices]
         return video_to_tensor(video), int(self.labels[index])
