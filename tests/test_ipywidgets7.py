@@ -6,45 +6,39 @@ a separate Python process (``tests/widget_runner.py``); then every control is se
 widget shows (or what it displays, prints or plots) must change, without error and without a warning such as
 ipywidgets 7's "Passing unrecognized arguments" (``Play(playing=)``, ``Tab(titles=)``, ``tooltip=``).
 
-ipywidgets 7.7.1 comes from ``build/ipywidgets7`` (git-ignored; created on first use by ``pip install --target``,
-reused afterwards), put first on PYTHONPATH over the environment's own packages, so torch & co. are not reinstalled.
+ipywidgets 7.7.1 comes from ``build/ipywidgets7`` (git-ignored), put first on PYTHONPATH over the environment's own
+packages, so torch & co. are not reinstalled. ``.ci/prepare_tests.sh`` creates that folder (``pip install --no-deps
+--target`` of ``tests/ipywidgets7.txt``); the tests never install it themselves and skip when it is missing or stale
+(under CI they fail instead: ``tests/prepared.py``).
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import fcntl
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from prepared import not_prepared
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "build" / "ipywidgets7"
-REQUIREMENTS = ["ipywidgets==7.7.1", "ipython_genutils==0.2.0"]   # ipywidgets 7's one import beyond IPython
+REQUIREMENTS = Path(__file__).resolve().parent / "ipywidgets7.txt"   # 7.7.1 and its one import beyond IPython
 RUNNER = Path(__file__).resolve().parent / "widget_runner.py"
 _CONTROL_REPR = re.compile(r"\b(IntSlider|FloatSlider|SelectionSlider|Dropdown|ToggleButtons|Checkbox|Button)\(")
 _MAGIC = re.compile(r"^(\s*)(%|!|\?)")
 
 
-def ensure_ipywidgets7() -> Path:
-    """Install ipywidgets 7.7.1 (without dependencies) into ``build/ipywidgets7`` unless it is there already."""
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
+def ipywidgets7_folder() -> Path:
+    """``build/ipywidgets7`` as ``.ci/prepare_tests.sh`` leaves it; skip (fail under CI) when missing or stale."""
     stamp = TARGET / "requirements.txt"
-    with open(TARGET.parent / ".ipywidgets7.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)                   # pytest-xdist workers may get here together
-        if stamp.exists() and stamp.read_text() == "\n".join(REQUIREMENTS):
-            return TARGET
-        shutil.rmtree(TARGET, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--no-deps", "--target", str(TARGET), *REQUIREMENTS], check=True)
-        stamp.write_text("\n".join(REQUIREMENTS))
+    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != REQUIREMENTS.read_text(encoding="utf-8"):
+        not_prepared(f"{TARGET.relative_to(REPO)} with {' '.join(REQUIREMENTS.read_text(encoding='utf-8').split())}")
     return TARGET
 
 
@@ -119,7 +113,7 @@ def run_widgets(jobs: list[dict], tmp_path: Path, *, ipywidgets7: bool) -> dict:
     """Run the jobs in a fresh Python (ipywidgets 7.7.1 first on its path when asked); return its report."""
     jobs_path, result_path = tmp_path / "jobs.json", tmp_path / "result.json"
     jobs_path.write_text(json.dumps(jobs), encoding="utf-8")
-    path = [str(ensure_ipywidgets7())] if ipywidgets7 else []
+    path = [str(ipywidgets7_folder())] if ipywidgets7 else []
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
         path + [str(REPO)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     done = subprocess.run([sys.executable, str(RUNNER), str(jobs_path), str(result_path)], cwd=tmp_path, env=env,

@@ -4,7 +4,7 @@ Colab and students run anything from 3.10 to 3.13 while the course is developed 
 * every module and every notebook code cell (IPython magics and shell lines blanked) parses with
   ``ast.parse(feature_version=(3, 10))`` and compiles without an invalid-escape warning (an error in future Pythons);
 * no import of a standard-library module or name added after 3.10, or removed by 3.13 (PEP 594 and friends);
-* where the real interpreters are installed (pyenv's 3.10 and 3.13 here), each compiles every source too.
+* where the real interpreters are installed (on PATH, or by pyenv), each compiles every source too.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import warnings
 from pathlib import Path
@@ -144,14 +145,29 @@ def test_the_checker_accepts_python_310_code_and_magics():
     assert version_problems("example.py", source) == []
 
 
+def _pyenv_roots() -> list[Path]:
+    """pyenv's root folders, found the way pyenv finds them, never through ``$HOME`` (a CI run may use a fresh one):
+    ``PYENV_ROOT``, what ``pyenv root`` says, and the folders above pyenv's ``shims`` and its executable on PATH."""
+    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        done = subprocess.run([pyenv, "root"], capture_output=True, text=True, timeout=30)
+        if done.returncode == 0 and done.stdout.strip():
+            roots.append(Path(done.stdout.strip()))
+        roots.append(Path(pyenv).resolve().parent.parent)          # <root>/bin/pyenv or <root>/libexec/pyenv
+    roots += [Path(p).parent for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p).name == "shims"]
+    return list(dict.fromkeys(root for root in roots if (root / "versions").is_dir()))
+
+
 def _interpreter(version: str) -> str | None:
-    """A working ``python<version>`` (pyenv's install, or one on PATH), else None."""
-    candidates = sorted(Path(os.path.expanduser("~/.pyenv/versions")).glob(f"{version}.*/bin/python{version}"))
-    candidates += [Path(p) / f"python{version}" for p in os.environ.get("PATH", "").split(os.pathsep)]
+    """A working ``python<version>``: one on PATH, else one installed by pyenv; None when there is none."""
+    candidates = [Path(p) / f"python{version}" for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    for root in _pyenv_roots():
+        candidates += sorted((root / "versions").glob(f"{version}.*/bin/python{version}"), reverse=True)
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             probe = subprocess.run([str(candidate), "-c", "import sys; print(sys.version_info[:2])"],
-                                   capture_output=True, text=True)
+                                   capture_output=True, text=True, timeout=60)
             if probe.returncode == 0 and probe.stdout.strip() == str(tuple(map(int, version.split(".")))):
                 return str(candidate)
     return None
