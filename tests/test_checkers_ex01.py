@@ -1,6 +1,6 @@
 """The checkers of notebook 01 accept student-style solutions and reject deliberately wrong versions.
 
-Wrong versions: student_mistakes.md section B, exercise 1 (``m<number>`` in the names), plus others (``x_`` names).
+Wrong versions: typical student mistakes (``m<number>`` in the names), plus others (``x_`` names).
 01.find_the_bug has its own tests (tests/test_checkers_ex01_find_the_bug.py).
 """
 

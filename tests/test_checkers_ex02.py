@@ -1,6 +1,6 @@
 """The checkers of notebook 02 accept the reference solutions and reject deliberately wrong versions.
 
-Wrong versions come from ../shared/student_mistakes.md (section B, exercise 2: mistakes 23-31) and more.
+Wrong versions are the typical consensus and loss mistakes of students, and more.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The checkers of notebook 03 accept student-style solutions and reject deliberately wrong versions.
 
-The wrong versions are student_mistakes.md section B, exercise 3 (numbers in the ids), plus others.
+The wrong versions are the typical student mistakes for inflation (a number in the id labels each), plus others.
 """
 
 from __future__ import annotations

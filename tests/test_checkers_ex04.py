@@ -1,4 +1,4 @@
-"""The notebook 04 checkers accept the solutions and reject deliberately wrong versions (student_mistakes.md, B.4)."""
+"""The notebook 04 checkers accept the solutions and reject deliberately wrong versions (typical mistakes)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The checkers of notebook 05 accept a student-style solution and reject deliberately wrong versions.
 
-The wrong versions are student_mistakes.md section B, exercise 5 (numbers in the names), plus others.
+The wrong versions are typical student mistakes (a number in the name labels each), plus others.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def test_pairwise_checker_rejects(name):
 
 
 def _x_view_without_permute(block, x):
-    """Gaussian theta as x.view(B, -1, C): positions and channels scrambled (mistake 56)."""
+    """Gaussian theta as x.view(B, -1, C): positions and channels scrambled."""
     batch, channels = x.shape[:2]
     g_x = block.g(x).reshape(batch, block.inter_channels, -1).permute(0, 2, 1)
     theta_x = x.reshape(batch, -1, channels)  # wrong: no permute
@@ -132,7 +132,7 @@ def _x_view_without_permute(block, x):
 
 
 def _lecture_x_view(block, x):
-    """The lecture's gaussian branch, x.view(B, C, -1): fails on a non-contiguous x (mistake 56)."""
+    """The lecture's gaussian branch, x.view(B, C, -1): fails on a non-contiguous x."""
     batch, channels = x.shape[:2]
     theta_x, phi_x, g_x = embed_ok(block, x)
     if block.mode == "gaussian":
@@ -144,7 +144,7 @@ def _lecture_x_view(block, x):
 
 def _hard_coded_half(block, x):
     batch, channels = x.shape[:2]
-    half = channels // 2  # mistake 57: 0 for in_channels=1
+    half = channels // 2  # 0 for in_channels=1
     theta_x, phi_x, g_x = embed_ok(block, x)
     y = torch.matmul(pairwise_ok(theta_x, phi_x, block.mode, getattr(block, "W_f", None)), g_x)
     return block.W_z(y.permute(0, 2, 1).reshape(batch, half, *x.shape[2:])) + x

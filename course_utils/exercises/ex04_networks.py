@@ -1,7 +1,7 @@
 """Checkers of exercises 04.late_fusion_example (build the lecture's network) and 04.rf_quiz (a 3D network's field).
 
 Expected values come from :func:`course_utils.receptive_field.receptive_field` and, for the student's network, from
-the autograd measurement :func:`course_utils.rf_empirical.empirical_receptive_field` as well.
+the autograd measurement :func:`course_utils.receptive_field.empirical_receptive_field` as well.
 """
 
 from __future__ import annotations
