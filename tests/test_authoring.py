@@ -197,3 +197,14 @@ def test_setup_cell_installs_only_on_colab(monkeypatch, capsys):
 def test_notebooks_are_valid_nbformat():
     for path in SOLUTIONS + sorted((ROOT / "notebooks").glob("*.ipynb")):
         nbformat.validate(contract.read_notebook(path))
+
+
+def test_authoring_without_its_dependencies_says_what_to_install(tmp_path):
+    """A Python without nbformat gets one line naming it and the fix, not a traceback."""
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text("import sys\nsys.modules['nbformat'] = None  # as if it were not installed\n")
+    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "course_utils.authoring", "check"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "needs 'nbformat'" in result.stderr and "Traceback" not in result.stderr, result.stderr
