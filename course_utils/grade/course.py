@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,21 +163,38 @@ def load_course_notebook(path: Path) -> CourseNotebook:
                           _check_import(notebook), tuple(problems))
 
 
-def _check_import(notebook: nbformat.NotebookNode) -> str | None:
-    """Return the course's own ``from X import check`` statement, to re-bind ``check`` in every check cell."""
+def import_nodes(notebook: nbformat.NotebookNode, *,
+                 skip_roles: tuple[str, ...]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Yield the absolute import statements of the notebook's code cells, except cells with a role in ``skip_roles``.
+
+    Args:
+        notebook: a course notebook.
+        skip_roles: cell roles (``"exercise"``, ``"check"``) whose cells are not read; cells that do not parse are
+            skipped too.
+
+    Returns:
+        An iterator of ``ast.Import`` and ``ast.ImportFrom`` nodes (``level == 0``), in cell order.
+    """
     for cell in notebook.cells:
-        if cell.cell_type != "code" or contract.role(cell) in ("exercise", "check"):
+        if cell.cell_type != "code" or contract.role(cell) in skip_roles:
             continue
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 0:
-                for alias in node.names:
-                    if alias.name == "check":
-                        suffix = f" as {alias.asname}" if alias.asname else ""
-                        return f"from {node.module} import check{suffix}"
+            if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.level == 0):
+                yield node
+
+
+def _check_import(notebook: nbformat.NotebookNode) -> str | None:
+    """Return the course's own ``from X import check`` statement, to re-bind ``check`` in every check cell."""
+    for node in import_nodes(notebook, skip_roles=("exercise", "check")):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "check":
+                    suffix = f" as {alias.asname}" if alias.asname else ""
+                    return f"from {node.module} import check{suffix}"
     return None
 
 

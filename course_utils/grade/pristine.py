@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.grade.course import CourseNotebook, copy_notebook
+from course_utils.grade.course import CourseNotebook, copy_notebook, import_nodes
 
 FRESH_SOURCE = Path(__file__).with_name("fresh.py")
 REBIND_COMMENT = "  # the grader runs a fresh copy of the course's checker"
@@ -60,20 +60,12 @@ def fresh_settings(course_notebook: CourseNotebook, course_root: Path) -> dict |
 
 def course_imports(course_notebook: CourseNotebook) -> set[str]:
     """Return the modules that the notebook's course cells (every code cell but the exercise cells) import."""
-    exercise_cells = {spec.exercise_cell for spec in course_notebook.exercises}
     names: set[str] = set()
-    for index, cell in enumerate(course_notebook.notebook.cells):
-        if cell.cell_type != "code" or index in exercise_cells:
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
+    for node in import_nodes(course_notebook.notebook, skip_roles=("exercise",)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif node.module:
+            names.add(node.module)
     return names
 
 
